@@ -1,0 +1,147 @@
+"""The char-RNN network: stacked recurrent cells and a softmax output layer.
+
+One forward pass serves training, sampling and scoring (makemore's contract):
+``forward(params, inputs, targets, mask) -> logits, loss`` where the loss is
+the mean cross-entropy per character (end token included), and
+``sequence_logp`` gives each name's log-likelihood from the same arithmetic.
+
+Parameters live in one flat dict: ``l{k}.<cell param>`` for layer k (the first
+layer's input weights double as the character embedding) and the seed's
+``Wya`` (V, H) / ``by`` (V,) for the output layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from chemgen.cells import CELLS, Params
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Architecture; stored in the model file so loading needs nothing else."""
+
+    cell: str = "gru"  # "rnn" (the seed's vanilla cell), "gru" or "lstm"
+    hidden_size: int = 256  # units per layer (the seed's n_a)
+    num_layers: int = 1  # stacked recurrent layers
+    vocab_size: int = 0  # characters + the boundary token (the seed's n_x = n_y)
+    dtype: str = "float32"  # parameter and activation dtype
+
+
+def cell_of(config: NetConfig):
+    return CELLS[config.cell]
+
+
+def init_params(config: NetConfig, rng: np.random.Generator) -> Params:
+    """initialize_parameters for the whole stack and the output layer."""
+    cell, H, V, dtype = cell_of(config), config.hidden_size, config.vocab_size, np.dtype(config.dtype)
+    params: Params = {}
+    for layer in range(config.num_layers):
+        n_x = V if layer == 0 else H
+        for key, value in cell.init_params(rng, n_x, H, dtype).items():
+            params[f"l{layer}.{key}"] = value
+    bound = 1.0 / np.sqrt(H)
+    params["Wya"] = rng.uniform(-bound, bound, size=(V, H)).astype(dtype)
+    params["by"] = np.zeros(V, dtype=dtype)
+    return params
+
+
+def layer_params(params: Params, layer: int) -> Params:
+    prefix = f"l{layer}."
+    return {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
+
+
+def expected_shapes(config: NetConfig) -> dict[str, tuple[int, ...]]:
+    """Every parameter's shape, for validating a loaded model file."""
+    params = init_params(config, np.random.default_rng(0))
+    return {k: v.shape for k, v in params.items()}
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Stable log-softmax over the last axis."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+@dataclass
+class ForwardCache:
+    layer_caches: list[Any] = field(default_factory=list)
+    top: Optional[np.ndarray] = None  # (T, B, H) last layer's hidden states
+    logp: Optional[np.ndarray] = None  # (T, B, V) log-probabilities
+
+
+def forward(
+    config: NetConfig, params: Params, inputs: np.ndarray, targets: Optional[np.ndarray] = None,
+    mask: Optional[np.ndarray] = None,
+) -> tuple[np.ndarray, Optional[float], ForwardCache]:
+    """Run the stack over inputs (T, B) -> logits (T, B, V), mean loss per character, cache.
+
+    The loss (nats per character) is None when no targets are given.
+    """
+    cell, H = cell_of(config), config.hidden_size
+    X: np.ndarray = inputs
+    cache = ForwardCache()
+    for layer in range(config.num_layers):
+        p = layer_params(params, layer)
+        state0 = cell.initial_state(inputs.shape[1], H, np.dtype(config.dtype))
+        X, _, layer_cache = cell.forward(p, X, state0)  # (T, B, H)
+        cache.layer_caches.append(layer_cache)
+    cache.top = X
+    logits = X @ params["Wya"].T + params["by"]  # (T, B, V)
+    if targets is None:
+        return logits, None, cache
+    cache.logp = log_softmax(logits)  # (T, B, V)
+    token_logp = np.take_along_axis(cache.logp, targets[..., None], axis=2)[..., 0]  # (T, B)
+    loss = -float((token_logp * mask).sum() / mask.sum())
+    return logits, loss, cache
+
+
+def backward(
+    config: NetConfig, params: Params, targets: np.ndarray, mask: np.ndarray, cache: ForwardCache
+) -> Params:
+    """Gradients of the mean loss per character with respect to every parameter."""
+    probs = np.exp(cache.logp)  # (T, B, V)
+    dlogits = probs  # reused in place: softmax - one_hot(target)
+    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], 2) - 1.0, 2)
+    dlogits *= (mask / mask.sum())[..., None]  # (T, B, V)
+    V, H = params["Wya"].shape
+    grads: Params = {
+        "Wya": dlogits.reshape(-1, V).T @ cache.top.reshape(-1, H),  # (V, H)
+        "by": dlogits.sum(axis=(0, 1)),
+    }
+    dX = dlogits @ params["Wya"]  # (T, B, H)
+    cell = cell_of(config)
+    for layer in reversed(range(config.num_layers)):
+        layer_grads, dX = cell.backward(layer_params(params, layer), dX, cache.layer_caches[layer])
+        grads.update({f"l{layer}.{k}": v for k, v in layer_grads.items()})
+    return grads
+
+
+def sequence_logp(config: NetConfig, params: Params, inputs: np.ndarray, targets: np.ndarray,
+                  mask: np.ndarray) -> np.ndarray:
+    """Each sequence's log-likelihood (B,): the sum over its characters and the end token."""
+    _, _, cache = forward(config, params, inputs, targets, mask)
+    token_logp = np.take_along_axis(cache.logp, targets[..., None], axis=2)[..., 0]  # (T, B)
+    return (token_logp * mask).sum(axis=0).astype(np.float64)  # (B,)
+
+
+def initial_states(config: NetConfig, batch: int) -> list[tuple[np.ndarray, ...]]:
+    cell = cell_of(config)
+    return [cell.initial_state(batch, config.hidden_size, np.dtype(config.dtype)) for _ in range(config.num_layers)]
+
+
+def step_logits(config: NetConfig, params: Params, tokens: np.ndarray,
+                states: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+    """One time step for sampling: tokens (B,) -> logits (B, V) and the new per-layer states."""
+    cell = cell_of(config)
+    x: np.ndarray = tokens
+    new_states = []
+    for layer in range(config.num_layers):
+        p = layer_params(params, layer)
+        W, b = (p[key] for key in cell.input_keys)
+        x_proj = W.T[x] + b if layer == 0 else x @ W.T + b  # (B, G)
+        x, state = cell.step(p, x_proj, states[layer])  # (B, H)
+        new_states.append(state)
+    return x @ params["Wya"].T + params["by"], new_states  # (B, V)
