@@ -1,5 +1,20 @@
-"""chemgen: generate candidate chemical compound names with a NumPy char-RNN and plausibility filters."""
+"""chemgen: generate candidate chemical compound names with a NumPy char-RNN and plausibility filters.
+
+    import chemgen
+    m = chemgen.CharRNN(cell="gru", hidden_size=256, random_state=0).fit(names)
+    m.sample(10, temperature=0.8, prefix="meth"); m.score(["ethanol"])
+    chemgen.load()                                  # the shipped default model
+    chemgen.generate(n=50, filters=["opsin", "rdkit"], seed=0)
+    chemgen.check(["ethanol", "notachemical"], filters=["opsin"])
+"""
 from chemgen.errors import ChemgenError, ConfigError, FilterError, ModelFileError, VocabularyError
-from chemgen.filters import Candidate, Verdict
+from chemgen.filters import Candidate, Verdict, inject_filter
+from chemgen.model import CharRNN, load, shipped_models
+from chemgen.pipeline import check, generate
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "CharRNN", "load", "shipped_models", "generate", "check", "Candidate", "Verdict", "inject_filter",
+    "ChemgenError", "ConfigError", "FilterError", "ModelFileError", "VocabularyError",
+]

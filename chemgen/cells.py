@@ -26,10 +26,19 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)
 
 
+def sigmoid_(x: np.ndarray) -> np.ndarray:
+    """In-place logistic function (no temporaries)."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+    return x
+
+
 def input_projection(W: np.ndarray, b: np.ndarray, X: np.ndarray) -> np.ndarray:
     """``X @ W.T + b`` for every time step; a row lookup when X holds token indices."""
     if X.dtype.kind in "iu":  # (T, B) tokens: embedding lookup == one-hot product
-        return W.T[X] + b  # (T, B, G)
+        return (W.T + b)[X]  # (T, B, G) rows of the biased table
     steps, batch, _ = X.shape
     return (X.reshape(steps * batch, -1) @ W.T).reshape(steps, batch, -1) + b  # (T, B, G)
 
@@ -38,12 +47,21 @@ def input_backward(W: np.ndarray, X: np.ndarray, dG: np.ndarray) -> tuple[np.nda
     """Gradients of ``input_projection``: dW (G, D) and dX (T, B, D), or None for tokens."""
     steps, batch, gates = dG.shape
     dG2 = dG.reshape(steps * batch, gates)  # (T*B, G)
-    if X.dtype.kind in "iu":
-        dWT = np.zeros((W.shape[1], gates), dtype=dG.dtype)  # (V, G)
-        np.add.at(dWT, X.reshape(-1), dG2)
-        return dWT.T, None
+    if X.dtype.kind in "iu":  # scatter-add of rows, done as a one-hot product (far faster than np.add.at)
+        one_hot = np.zeros((W.shape[1], steps * batch), dtype=dG.dtype)  # (V, T*B)
+        one_hot[X.reshape(-1), np.arange(steps * batch)] = 1.0
+        return (one_hot @ dG2).T, None
     X2 = X.reshape(steps * batch, -1)  # (T*B, D)
     return dG2.T @ X2, (dG2 @ W).reshape(steps, batch, -1)
+
+
+def recurrent_grad(dG: np.ndarray, Hs: np.ndarray, h0: np.ndarray) -> np.ndarray:
+    """dWh (G, H) = sum over t of dG[t].T @ h_prev[t], with h_prev = [h0, Hs[:-1]]: no shifted copy."""
+    steps, batch, gates = dG.shape
+    H = Hs.shape[2]
+    dW = dG[1:].reshape(-1, gates).T @ Hs[:-1].reshape(-1, H)  # (G, H)
+    dW += dG[0].T @ h0
+    return dW
 
 
 def _uniform(rng: np.random.Generator, shape: tuple[int, ...], hidden: int, dtype) -> np.ndarray:
@@ -86,34 +104,34 @@ class RNNCell:
         A = np.empty_like(Z)  # (T, B, H)
         a, WaaT = state0[0], p["Waa"].T
         for t in range(Z.shape[0]):
-            a = np.tanh(Z[t] + a @ WaaT)  # (B, H)
-            A[t] = a
+            np.matmul(a, WaaT, out=A[t])  # (B, H)
+            A[t] += Z[t]
+            a = np.tanh(A[t], out=A[t])
         return A, (a,), (X, A, state0[0])
 
     @staticmethod
     def backward(p: Params, dA: np.ndarray, cache: Any) -> tuple[Params, np.ndarray | None]:
         """rnn_backward: BPTT through every step, weight gradients as one product each."""
         X, A, a0 = cache
-        dZ = np.empty_like(A)  # (T, B, H) gradient at the tanh input
+        dZ = 1.0 - A * A  # (T, B, H) tanh derivative, turned in place into the gradient at the tanh input
         da_next = np.zeros_like(a0)  # (B, H)
         Waa = p["Waa"]
         for t in reversed(range(A.shape[0])):
-            dZ[t], da_next = rnn_cell_backward(dA[t] + da_next, A[t], Waa)
-        A_prev = np.concatenate([a0[None], A[:-1]])  # (T, B, H)
-        H = A.shape[2]
+            rnn_cell_backward(dA[t] + da_next, dZ[t], Waa, out=da_next)
         dWax, dX = input_backward(p["Wax"], X, dZ)
         grads = {
             "Wax": dWax,
-            "Waa": dZ.reshape(-1, H).T @ A_prev.reshape(-1, H),  # (H, H)
+            "Waa": recurrent_grad(dZ, A, a0),  # (H, H)
             "ba": dZ.sum(axis=(0, 1)),
         }
         return grads, dX
 
 
-def rnn_cell_backward(da: np.ndarray, a: np.ndarray, Waa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One step of the seed's backward: (dz, da_prev) from da (B, H) and the cell output a (B, H)."""
-    dz = da * (1.0 - a * a)  # (B, H)
-    return dz, dz @ Waa  # (B, H), (B, H)
+def rnn_cell_backward(da: np.ndarray, dz: np.ndarray, Waa: np.ndarray, out: np.ndarray) -> None:
+    """One step of the seed's backward, in place: dz (B, H) holds 1 - a**2 and becomes da * (1 - a**2);
+    out (B, H) receives da_prev = dz @ Waa."""
+    dz *= da
+    np.matmul(dz, Waa, out=out)
 
 
 # ---------------------------------------------------------------- GRU
@@ -138,60 +156,67 @@ class GRUCell:
     def initial_state(batch: int, n_a: int, dtype) -> tuple[np.ndarray, ...]:
         return (np.zeros((batch, n_a), dtype=dtype),)
 
-    @staticmethod
-    def _gates(gx: np.ndarray, gh: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rz = sigmoid(gx[:, : 2 * H] + gh[:, : 2 * H])  # (B, 2H)
-        r, z = rz[:, :H], rz[:, H:]
-        n = np.tanh(gx[:, 2 * H :] + r * gh[:, 2 * H :])  # (B, H)
-        return r, z, n
-
     @classmethod
     def step(cls, p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple]:
         h = state[0]
+        H = h.shape[1]
         gh = h @ p["Wh"].T + p["bh"]  # (B, 3H)
-        r, z, n = cls._gates(x_proj, gh, h.shape[1])
-        h = n + z * (h - n)  # (B, H) == (1 - z) * n + z * h
+        rz = sigmoid_(x_proj[:, : 2 * H] + gh[:, : 2 * H])  # (B, 2H)
+        n = np.tanh(x_proj[:, 2 * H :] + rz[:, :H] * gh[:, 2 * H :])  # (B, H)
+        h = n + rz[:, H:] * (h - n)  # (B, H) == (1 - z) * n + z * h
         return h, (h,)
 
-    @classmethod
-    def forward(cls, p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple, Any]:
+    @staticmethod
+    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple, Any]:
         GX = input_projection(p["Wx"], p["bx"], X)  # (T, B, 3H)
         steps, batch, G = GX.shape
         H = G // 3
-        Hs = np.empty((steps, batch, H), dtype=GX.dtype)  # (T, B, H)
-        R, Z, N, GHn = (np.empty_like(Hs) for _ in range(4))  # (T, B, H) each
+        GH = np.empty_like(GX)  # (T, B, 3H) recurrent projections, kept for backward
+        RZ = np.empty((steps, batch, 2 * H), dtype=GX.dtype)  # (T, B, 2H) gates r, z
+        N = np.empty((steps, batch, H), dtype=GX.dtype)  # (T, B, H) candidate state
+        Hs = np.empty_like(N)  # (T, B, H)
         h, WhT, bh = state0[0], p["Wh"].T, p["bh"]
         for t in range(steps):
-            gh = h @ WhT + bh  # (B, 3H)
-            R[t], Z[t], N[t] = cls._gates(GX[t], gh, H)
-            GHn[t] = gh[:, 2 * H :]
-            h = N[t] + Z[t] * (h - N[t])  # (B, H)
-            Hs[t] = h
-        return Hs, (h,), (X, Hs, state0[0], R, Z, N, GHn)
+            gh, rz, n = GH[t], RZ[t], N[t]
+            np.matmul(h, WhT, out=gh)
+            gh += bh
+            sigmoid_(np.add(GX[t, :, : 2 * H], gh[:, : 2 * H], out=rz))
+            np.multiply(rz[:, :H], gh[:, 2 * H :], out=n)
+            n += GX[t, :, 2 * H :]
+            np.tanh(n, out=n)
+            h = np.subtract(h, n, out=Hs[t])
+            h *= rz[:, H:]
+            h += n
+        return Hs, (h,), (X, Hs, state0[0], RZ, N, GH)
 
     @staticmethod
     def backward(p: Params, dHs: np.ndarray, cache: Any) -> tuple[Params, np.ndarray | None]:
-        X, Hs, h0, R, Z, N, GHn = cache
+        X, Hs, h0, RZ, N, GH = cache
         steps, batch, H = Hs.shape
+        R, Z = RZ[..., :H], RZ[..., H:]
         H_prev = np.concatenate([h0[None], Hs[:-1]])  # (T, B, H)
-        dGX = np.empty((steps, batch, 3 * H), dtype=Hs.dtype)  # (T, B, 3H)
-        dGH = np.empty_like(dGX)  # (T, B, 3H)
-        dh_next = np.zeros_like(h0)  # (B, H)
+        # Coefficients that do not depend on the incoming gradient, for all steps at once:
+        c_n = (1.0 - Z) * (1.0 - N * N)  # (T, B, H) dh -> dn_raw
+        c_r = GH[..., 2 * H :] * R * (1.0 - R)  # (T, B, H) dn_raw -> dr_raw
+        c_z = (H_prev - N) * Z * (1.0 - Z)  # (T, B, H) dh -> dz_raw
+        dGH = np.empty_like(GH)  # (T, B, 3H) gradient at the recurrent projections
+        dN = np.empty_like(N)  # (T, B, H) gradient at the candidate's pre-activation
+        dh, dh_next = np.empty_like(h0), np.zeros_like(h0)  # (B, H)
         Wh = p["Wh"]
         for t in reversed(range(steps)):
-            dh = dHs[t] + dh_next  # (B, H)
-            r, z, n = R[t], Z[t], N[t]
-            dn_raw = dh * (1.0 - z) * (1.0 - n * n)  # (B, H)
-            dr_raw = dn_raw * GHn[t] * r * (1.0 - r)  # (B, H)
-            dz_raw = dh * (H_prev[t] - n) * z * (1.0 - z)  # (B, H)
-            dGX[t, :, :H], dGX[t, :, H : 2 * H], dGX[t, :, 2 * H :] = dr_raw, dz_raw, dn_raw
-            dGH[t, :, : 2 * H] = dGX[t, :, : 2 * H]
-            dGH[t, :, 2 * H :] = dn_raw * r
-            dh_next = dh * z + dGH[t] @ Wh  # (B, H)
+            np.add(dHs[t], dh_next, out=dh)
+            np.multiply(dh, c_n[t], out=dN[t])
+            np.multiply(dN[t], c_r[t], out=dGH[t, :, :H])
+            np.multiply(dh, c_z[t], out=dGH[t, :, H : 2 * H])
+            np.multiply(dN[t], R[t], out=dGH[t, :, 2 * H :])
+            np.matmul(dGH[t], Wh, out=dh_next)
+            dh *= Z[t]
+            dh_next += dh
+        dGX = np.concatenate([dGH[..., : 2 * H], dN], axis=2)  # (T, B, 3H)
         dWx, dX = input_backward(p["Wx"], X, dGX)
         grads = {
             "Wx": dWx,
-            "Wh": dGH.reshape(-1, 3 * H).T @ H_prev.reshape(-1, H),  # (3H, H)
+            "Wh": recurrent_grad(dGH, Hs, h0),  # (3H, H)
             "bx": dGX.sum(axis=(0, 1)),
             "bh": dGH.sum(axis=(0, 1)),
         }

@@ -1,0 +1,70 @@
+"""CLI smoke tests: exit codes, one-line errors, the TSV of `chemgen score`."""
+import subprocess
+import sys
+
+import pytest
+
+from chemgen.cli import main
+
+
+def run(*args, stdin=None):
+    proc = subprocess.run([sys.executable, "-m", "chemgen.cli", *map(str, args)], input=stdin,
+                          capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def names_file(tmp_path_factory, corpus):
+    path = tmp_path_factory.mktemp("cli") / "names.txt"
+    path.write_text("\n".join(corpus) + "\n")
+    return path
+
+
+def test_train_generate_score_round(names_file, tmp_path):
+    out = tmp_path / "m.npz"
+    code, _, err = run("train", names_file, "--out", out, "--cell", "gru", "--hidden", 32, "--steps", 60,
+                       "--batch-size", 16, "--eval-every", 30, "--seed", 0, "--print", 2)
+    assert code == 0, err
+    assert out.exists() and (tmp_path / "m.ckpt.npz").exists()
+    assert "step 30/60" in err and "valid" in err
+    code, stdout, err = run("generate", "--model", out, "-n", 5, "--filters", "none", "--seed", 1, "--format", "csv")
+    assert code == 0, err
+    lines = stdout.strip().splitlines()
+    assert lines[0].startswith("name,") and len(lines) == 6
+    code, stdout, err = run("score", "--model", out, "-", stdin="ethanol\nbad€name\n\nmethane\n")
+    assert code == 0, err
+    rows = [line.split("\t") for line in stdout.strip().splitlines()]
+    assert rows[0] == ["name", "logp", "logp_per_char", "n_chars", "error"]
+    assert [r[0] for r in rows[1:]] == ["ethanol", "bad€name", "methane"]
+    assert float(rows[1][1]) < 0 and rows[1][4] == ""
+    assert rows[2][1] == "" and "not in the model's vocabulary" in rows[2][4]
+
+
+def test_resume_continues_to_more_steps(names_file, tmp_path):
+    out = tmp_path / "m.npz"
+    common = ["--hidden", 16, "--batch-size", 8, "--eval-every", 10, "--seed", 0, "--print", 0]
+    assert run("train", names_file, "--out", out, "--steps", 10, *common)[0] == 0
+    code, _, err = run("train", names_file, "--out", out, "--steps", 20, "--resume", tmp_path / "m.ckpt.npz", *common)
+    assert code == 0, err
+    assert "step 20/20" in err and "step 10/20" not in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["generate", "--model", "/nonexistent/model.npz"], "does not exist"),
+    (["generate", "--temperature", "0"], "must be positive"),
+    (["score", "--model", "nosuchmodel", "-"], "shipped models"),
+    (["train", "/nonexistent/names.txt", "--out", "x.npz"], "does not exist"),
+    (["generate", "--format", "sdf", "--filters", "none"], "--output"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        sys.exit(main(args))
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_score_a_non_model_file_is_refused(names_file, capsys):
+    assert main(["score", "--model", str(names_file), str(names_file)]) == 2
+    assert "not a chemgen model file" in capsys.readouterr().err

@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+
+from chemgen import CharRNN
+from chemgen.errors import ConfigError, ModelFileError
+from chemgen.train import TrainingInterrupted
+
+
+def small(**kw):
+    settings = dict(cell="gru", hidden_size=24, steps=40, batch_size=16, eval_every=20, n_print=0, random_state=3)
+    settings.update(kw)
+    return CharRNN(**settings)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_tiny_corpus_is_learned(cell, corpus):
+    model = CharRNN(cell=cell, hidden_size=48, steps=250, batch_size=32, eval_every=50, n_print=0, random_state=0)
+    model.fit(corpus)
+    losses = [row["valid_loss"] for row in model.history_]
+    assert losses[-1] < 0.75 * losses[0]
+    assert np.log(model.vocab_.size) > losses[-1]  # far better than uniform guessing
+
+
+def test_samples_resemble_the_corpus(tiny_model, corpus):
+    names = [c.name for c in tiny_model.sample(200, temperature=0.7, random_state=0)]
+    endings = ("ane", "ene", "yne", "ol", "al", "one", "acid", "amine")
+    assert sum(n.endswith(endings) for n in names) > 0.8 * len(names)
+    assert sum(n in set(corpus) for n in names) > 0.3 * len(names)
+
+
+def test_same_seed_same_model(corpus):
+    a, b = small().fit(corpus), small().fit(corpus)
+    for key in a.params_:
+        np.testing.assert_array_equal(a.params_[key], b.params_[key])
+
+
+def test_resume_reproduces_the_uninterrupted_run(corpus, tmp_path):
+    straight = small(steps=40, lr_decay=False).fit(corpus)
+    ckpt = tmp_path / "ckpt.npz"
+    small(steps=20, lr_decay=False).fit(corpus, checkpoint=ckpt)
+    resumed = small(steps=40, lr_decay=False).fit(corpus, resume=ckpt)
+    for key in straight.params_:
+        np.testing.assert_array_equal(straight.params_[key], resumed.params_[key])
+    assert resumed.training_info_["steps_done"] == 40
+
+
+def test_resume_refuses_other_names_or_a_plain_model(corpus, tmp_path):
+    ckpt = tmp_path / "ckpt.npz"
+    model = small(steps=10).fit(corpus, checkpoint=ckpt)
+    with pytest.raises(ConfigError, match="other names"):
+        small().fit(corpus[:-50], resume=ckpt)
+    model.save(tmp_path / "plain.npz")
+    with pytest.raises(ModelFileError, match="not a training checkpoint"):
+        small().fit(corpus, resume=tmp_path / "plain.npz")
+
+
+def test_best_model_is_kept_and_written(corpus, tmp_path):
+    best = tmp_path / "best.npz"
+    model = small(steps=60).fit(corpus, best_path=best)
+    assert best.exists()
+    rows = model.history_
+    best_row = min(rows, key=lambda r: r["valid_loss"])
+    assert model.training_info_["best_step"] == best_row["step"]
+    reloaded = CharRNN.load(best)
+    np.testing.assert_allclose(reloaded.score(corpus[:20]), model.score(corpus[:20]))
+
+
+def test_interrupt_saves_a_checkpoint(corpus, tmp_path, monkeypatch):
+    import chemgen.train as train
+
+    calls = {"n": 0}
+    real_step = train.train_step
+
+    def flaky(*args):
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise KeyboardInterrupt
+        return real_step(*args)
+
+    monkeypatch.setattr(train, "train_step", flaky)
+    ckpt = tmp_path / "ckpt.npz"
+    with pytest.raises(TrainingInterrupted) as info:
+        small().fit(corpus, checkpoint=ckpt)
+    assert info.value.step == 6 and ckpt.exists()
+
+
+@pytest.mark.parametrize("bad", [dict(cell="transformer"), dict(hidden_size=0), dict(learning_rate=-1.0),
+                                 dict(clip="both"), dict(valid_fraction=1.5), dict(dtype="float16")])
+def test_bad_settings_are_one_line_errors(bad, corpus):
+    with pytest.raises(ConfigError):
+        small(**bad).fit(corpus)
+
+
+def test_bad_names_are_refused():
+    with pytest.raises(ConfigError):
+        small().fit("ethanol")
+    with pytest.raises(ConfigError):
+        small().fit(["ethanol", ""])
+    with pytest.raises(ConfigError):
+        small().fit([])
+
+
+def test_seed_settings_train_through_the_batched_path(corpus):
+    """The seed's recipe: vanilla cell, one name per step, SGD, clip by value."""
+    model = CharRNN(cell="rnn", hidden_size=32, optimizer="sgd", learning_rate=0.05, batch_size=1, clip="value",
+                    steps=300, eval_every=100, n_print=0, random_state=0, lr_decay=False).fit(corpus)
+    assert model.history_[-1]["valid_loss"] < model.history_[0]["valid_loss"]
