@@ -47,27 +47,34 @@ def draw(logits: np.ndarray, temperature: float, top_k: Optional[int], rng: np.r
 
 def sample_batch(model, batch: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int,
                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tokens (B, max_length), their log-likelihood (B,), and which names ended (B,)."""
+    """Tokens (B, max_length), their log-likelihood (B,), and which names ended (B,).
+
+    Only names still running are computed: ended rows leave the batch.
+    """
     config, params = model.net_config_, model.params_
     states = network.initial_states(config, batch)
     forced = model.vocab_.encode(prefix)
     tokens = np.zeros((batch, max_length), dtype=np.int32)  # (B, L) 0 = boundary / padding
     logp = np.zeros(batch)  # (B,)
     done = np.zeros(batch, dtype=bool)  # (B,)
-    current = np.zeros(batch, dtype=np.int32)  # (B,) the boundary token starts every name
+    active = np.arange(batch)  # (A,) rows still running
+    current = np.zeros(batch, dtype=np.int32)  # (A,) the boundary token starts every name
     for t in range(max_length + 1):
-        logits, states = network.step_logits(config, params, current, states)  # (B, V)
+        logits, states = network.step_logits(config, params, current, states)  # (A, V)
         if t < len(forced):
-            current = np.full(batch, forced[t], dtype=np.int32)
+            current = np.full(len(active), forced[t], dtype=np.int32)
         else:
             current = draw(logits, temperature, top_k, rng)
-        token_logp = np.take_along_axis(network.log_softmax(logits.astype(np.float64)), current[:, None], 1)[:, 0]
-        logp += np.where(done, 0.0, token_logp)
-        ends = current == 0
+        log_probs = network.log_softmax(logits.astype(np.float64))  # (A, V)
+        logp[active] += np.take_along_axis(log_probs, current[:, None], 1)[:, 0]
         if t < max_length:
-            tokens[:, t] = np.where(done, 0, current)
-        done |= ends
-        if done.all():
+            tokens[active, t] = current
+        running = current != 0  # (A,)
+        done[active[~running]] = True
+        if not running.all():
+            active, current = active[running], current[running]
+            states = [tuple(s[running] for s in layer) for layer in states]
+        if active.size == 0:
             break
     return tokens, logp, done
 

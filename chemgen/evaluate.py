@@ -1,0 +1,162 @@
+"""Measuring a model: held-out NLL, validity, uniqueness, novelty and diversity of its samples.
+
+Validity is the share of raw samples that OPSIN parses and RDKit sanitises
+(the ``opsin`` and ``rdkit`` filters). Uniqueness is distinct structures
+(InChIKey) among valid samples. Novelty is measured on the distinct valid
+samples: by name against the model's training fingerprint, and by structure
+against the InChIKeys of a training file (``--train``) or, failing that, of
+the shipped known-compounds index (a superset of every shipped corpus, so a
+lower bound). Diversity is the mean pairwise Tanimoto distance of Morgan
+fingerprints over (up to) 2,000 distinct valid structures. The reference
+names get the same figures, as the ceiling.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from chemgen.filters import Candidate
+from chemgen.pipeline import check
+from chemgen.progress import progress_bar
+
+VALIDITY_FILTERS = ["opsin", "rdkit"]
+DIVERSITY_SAMPLE = 2000
+CHUNK = 1000
+
+
+def check_in_chunks(names: Sequence[str], desc: str) -> list[Candidate]:
+    """The opsin+rdkit verdicts for names, chunk by chunk under a progress bar."""
+    out: list[Candidate] = []
+    with progress_bar(total=len(names), desc=desc, unit="name") as bar:
+        for start in range(0, len(names), CHUNK):
+            out.extend(check(names[start : start + CHUNK], filters=VALIDITY_FILTERS))
+            bar.update(min(CHUNK, len(names) - start))
+    return out
+
+
+def diversity(smiles: Sequence[str], rng: np.random.Generator) -> float:
+    """Mean pairwise Tanimoto distance of Morgan fingerprints (radius 2, 2048 bits)."""
+    from chemgen.chem import mol_from_smiles, morgan_fingerprint
+
+    if len(smiles) > DIVERSITY_SAMPLE:
+        smiles = [smiles[i] for i in rng.choice(len(smiles), DIVERSITY_SAMPLE, replace=False)]
+    fps = [morgan_fingerprint(mol_from_smiles(s)) for s in smiles]
+    bits = np.array([np.frombuffer(fp.ToBitString().encode(), np.uint8) - 48 for fp in fps if fp is not None],
+                    dtype=np.float32)  # (M, 2048)
+    if len(bits) < 2:
+        return math.nan
+    common = bits @ bits.T  # (M, M) shared on-bits
+    counts = bits.sum(axis=1)  # (M,)
+    union = counts[:, None] + counts[None, :] - common  # (M, M)
+    similarity = np.divide(common, union, out=np.ones_like(common), where=union > 0)
+    upper = np.triu_indices(len(bits), k=1)
+    return float(1.0 - similarity[upper].mean())
+
+
+def structure_figures(cands: list[Candidate], in_training: np.ndarray, train_keys: set[str],
+                      rng: np.random.Generator) -> dict[str, Any]:
+    """Validity, uniqueness, novelty (names, structures) and diversity of checked candidates."""
+    valid = [c for c in cands if c.passed and c.inchikey]
+    by_key: dict[str, Candidate] = {}
+    for c in valid:
+        by_key.setdefault(c.inchikey, c)
+    distinct_valid_names = {c.name for c in valid}
+    seen = {c.name for c, flag in zip(cands, in_training) if flag}
+    share = lambda part, whole: part / whole if whole else math.nan  # noqa: E731
+    return {
+        "n": len(cands),
+        "validity": share(len(valid), len(cands)),
+        "uniqueness": share(len(by_key), len(valid)),
+        "novelty_names": share(len(distinct_valid_names - seen), len(distinct_valid_names)),
+        "novelty_structures": share(sum(k not in train_keys for k in by_key), len(by_key)),
+        "diversity": diversity([c.smiles for c in by_key.values() if c.smiles], rng),
+    }
+
+
+def training_structures(train_file: Optional[str]) -> tuple[set[str], str]:
+    """InChIKeys to measure structural novelty against, and a label saying where they came from."""
+    if train_file:
+        from chemgen.names_io import read_training_names
+
+        cands = check_in_chunks(read_training_names(train_file), "training structures")
+        return {c.inchikey for c in cands if c.inchikey}, f"structures of {train_file}"
+    from chemgen.known import KnownIndex
+
+    return set(KnownIndex.load().inchikeys()), "the known-compounds index"
+
+
+def held_out_nll(model, names: Sequence[str]) -> tuple[float, int]:
+    """Mean nats per character (end token included) over scorable names, and how many were skipped."""
+    from chemgen.score import score_names
+
+    total, chars, skipped = 0.0, 0, 0
+    for record in score_names(model, names):
+        if record.logp is None:
+            skipped += 1
+            continue
+        total -= record.logp
+        chars += record.n_chars + 1
+    return (total / chars if chars else math.nan), skipped
+
+
+def evaluate(model, samples: int = 10000, reference: Optional[Sequence[str]] = None, temperature: float = 1.0,
+             seed: int = 0, train_file: Optional[str] = None) -> dict[str, Any]:
+    """All figures for the model (and the reference names) as a JSON-ready dict."""
+    rng = np.random.default_rng(seed)
+    drawn = model.sample(samples, temperature=temperature, random_state=seed)
+    names = [c.name for c in drawn]
+    train_keys, against = training_structures(train_file)
+    result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed,
+                              "structures_novel_against": against}
+    result["model"] = structure_figures(check_in_chunks(names, "checking samples"), model.in_training(names),
+                                        train_keys, rng)
+    if reference:
+        reference = list(reference)
+        nll, skipped = held_out_nll(model, reference)
+        result["model"]["nll"], result["reference_unscorable"] = nll, skipped
+        result["reference"] = structure_figures(check_in_chunks(reference, "checking reference"),
+                                                model.in_training(reference), train_keys, rng)
+    return result
+
+
+FIGURES = [("nll", "held-out NLL (nats/char)"), ("validity", "validity"), ("uniqueness", "uniqueness (of valid)"),
+           ("novelty_names", "novelty by name"), ("novelty_structures", "novelty by structure"),
+           ("diversity", "internal diversity")]
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The figures as an aligned two- or three-column table."""
+    columns = ["model"] + (["reference"] if "reference" in result else [])
+    lines = [f"{'figure':<28}" + "".join(f"{c:>12}" for c in columns)]
+    for key, label in FIGURES:
+        cells = []
+        for column in columns:
+            value = result[column].get(key)
+            cells.append("" if value is None or (isinstance(value, float) and math.isnan(value)) else
+                         (f"{value:.4f}" if key == "nll" else f"{100 * value:.1f}%" if key != "diversity" else f"{value:.3f}"))
+        lines.append(f"{label:<28}" + "".join(f"{c:>12}" for c in cells))
+    lines.append(f"({result['samples']} samples at temperature {result['temperature']}; "
+                 f"structural novelty against {result['structures_novel_against']})")
+    return "\n".join(lines)
+
+
+def evaluate_cli(args) -> int:
+    from chemgen.model import load
+    from chemgen.names_io import read_training_names
+
+    model = load(args.model)
+    reference = read_training_names(args.reference) if args.reference else None
+    result = evaluate(model, args.samples, reference, args.temperature, args.seed, args.train)
+    print(format_table(result))
+    if args.json_out == "-":
+        print(json.dumps(result, indent=2))
+    elif args.json_out:
+        from chemgen.export import atomic_text
+
+        with atomic_text(args.json_out) as handle:
+            json.dump(result, handle, indent=2)
+    return 0
