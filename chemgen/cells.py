@@ -11,10 +11,15 @@ A cell has ``init_params``, ``forward(params, X, state0) -> (H, state, cache)``
 and ``backward(params, dH, cache) -> (grads, dX)``; ``step`` is the single-step
 forward used by sampling. ``X`` is either float inputs (T, B, D) or int token
 indices (T, B) for the first layer.
+
+``active`` (optional, one int per step) says how many leading rows of the
+batch are still inside their name at each step; with the batch sorted by
+length (longest first) the loops then skip padding, as PyTorch's packed
+sequences do. Rows past a name's end stay zero.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -64,6 +69,11 @@ def recurrent_grad(dG: np.ndarray, Hs: np.ndarray, h0: np.ndarray) -> np.ndarray
     return dW
 
 
+def row_counts(active: Optional[Sequence[int]], steps: int, batch: int) -> list[int]:
+    """Rows to compute at each step: the given counts, or the whole batch."""
+    return [batch] * steps if active is None else [int(n) for n in active]
+
+
 def _uniform(rng: np.random.Generator, shape: tuple[int, ...], hidden: int, dtype) -> np.ndarray:
     bound = 1.0 / np.sqrt(hidden)
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
@@ -98,26 +108,32 @@ class RNNCell:
         return a, (a,)
 
     @staticmethod
-    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple, Any]:
+    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None) -> tuple[np.ndarray, tuple, Any]:
         """rnn_forward over all steps: A (T, B, H)."""
         Z = input_projection(p["Wax"], p["ba"], X)  # (T, B, H)
-        A = np.empty_like(Z)  # (T, B, H)
+        rows = row_counts(active, Z.shape[0], Z.shape[1])
+        A = np.zeros_like(Z)  # (T, B, H)
         a, WaaT = state0[0], p["Waa"].T
-        for t in range(Z.shape[0]):
-            np.matmul(a, WaaT, out=A[t])  # (B, H)
-            A[t] += Z[t]
-            a = np.tanh(A[t], out=A[t])
-        return A, (a,), (X, A, state0[0])
+        for t, n in enumerate(rows):
+            out = A[t, :n]  # (n, H)
+            np.matmul(a[:n], WaaT, out=out)
+            out += Z[t, :n]
+            np.tanh(out, out=out)
+            a = A[t]
+        return A, (a,), (X, A, state0[0], rows)
 
     @staticmethod
     def backward(p: Params, dA: np.ndarray, cache: Any) -> tuple[Params, np.ndarray | None]:
         """rnn_backward: BPTT through every step, weight gradients as one product each."""
-        X, A, a0 = cache
+        X, A, a0, rows = cache
         dZ = 1.0 - A * A  # (T, B, H) tanh derivative, turned in place into the gradient at the tanh input
-        da_next = np.zeros_like(a0)  # (B, H)
+        da_next, da = np.zeros_like(a0), np.empty_like(a0)  # (B, H)
         Waa = p["Waa"]
         for t in reversed(range(A.shape[0])):
-            rnn_cell_backward(dA[t] + da_next, dZ[t], Waa, out=da_next)
+            n = rows[t]
+            np.add(dA[t, :n], da_next[:n], out=da[:n])
+            rnn_cell_backward(da[:n], dZ[t, :n], Waa, out=da_next[:n])
+            dZ[t, n:] = 0.0
         dWax, dX = input_backward(p["Wax"], X, dZ)
         grads = {
             "Wax": dWax,
@@ -167,31 +183,33 @@ class GRUCell:
         return h, (h,)
 
     @staticmethod
-    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple, Any]:
+    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None) -> tuple[np.ndarray, tuple, Any]:
         GX = input_projection(p["Wx"], p["bx"], X)  # (T, B, 3H)
         steps, batch, G = GX.shape
         H = G // 3
-        GH = np.empty_like(GX)  # (T, B, 3H) recurrent projections, kept for backward
-        RZ = np.empty((steps, batch, 2 * H), dtype=GX.dtype)  # (T, B, 2H) gates r, z
-        N = np.empty((steps, batch, H), dtype=GX.dtype)  # (T, B, H) candidate state
-        Hs = np.empty_like(N)  # (T, B, H)
+        rows = row_counts(active, steps, batch)
+        GH = np.zeros_like(GX)  # (T, B, 3H) recurrent projections, kept for backward
+        RZ = np.zeros((steps, batch, 2 * H), dtype=GX.dtype)  # (T, B, 2H) gates r, z
+        N = np.zeros((steps, batch, H), dtype=GX.dtype)  # (T, B, H) candidate state
+        Hs = np.zeros_like(N)  # (T, B, H)
         h, WhT, bh = state0[0], p["Wh"].T, p["bh"]
-        for t in range(steps):
-            gh, rz, n = GH[t], RZ[t], N[t]
-            np.matmul(h, WhT, out=gh)
+        for t, k in enumerate(rows):
+            gh, rz, n = GH[t, :k], RZ[t, :k], N[t, :k]
+            np.matmul(h[:k], WhT, out=gh)
             gh += bh
-            sigmoid_(np.add(GX[t, :, : 2 * H], gh[:, : 2 * H], out=rz))
+            sigmoid_(np.add(GX[t, :k, : 2 * H], gh[:, : 2 * H], out=rz))
             np.multiply(rz[:, :H], gh[:, 2 * H :], out=n)
-            n += GX[t, :, 2 * H :]
+            n += GX[t, :k, 2 * H :]
             np.tanh(n, out=n)
-            h = np.subtract(h, n, out=Hs[t])
-            h *= rz[:, H:]
-            h += n
-        return Hs, (h,), (X, Hs, state0[0], RZ, N, GH)
+            out = np.subtract(h[:k], n, out=Hs[t, :k])
+            out *= rz[:, H:]
+            out += n
+            h = Hs[t]
+        return Hs, (h,), (X, Hs, state0[0], RZ, N, GH, rows)
 
     @staticmethod
     def backward(p: Params, dHs: np.ndarray, cache: Any) -> tuple[Params, np.ndarray | None]:
-        X, Hs, h0, RZ, N, GH = cache
+        X, Hs, h0, RZ, N, GH, rows = cache
         steps, batch, H = Hs.shape
         R, Z = RZ[..., :H], RZ[..., H:]
         H_prev = np.concatenate([h0[None], Hs[:-1]])  # (T, B, H)
@@ -199,19 +217,21 @@ class GRUCell:
         c_n = (1.0 - Z) * (1.0 - N * N)  # (T, B, H) dh -> dn_raw
         c_r = GH[..., 2 * H :] * R * (1.0 - R)  # (T, B, H) dn_raw -> dr_raw
         c_z = (H_prev - N) * Z * (1.0 - Z)  # (T, B, H) dh -> dz_raw
-        dGH = np.empty_like(GH)  # (T, B, 3H) gradient at the recurrent projections
-        dN = np.empty_like(N)  # (T, B, H) gradient at the candidate's pre-activation
+        dGH = np.zeros_like(GH)  # (T, B, 3H) gradient at the recurrent projections
+        dN = np.zeros_like(N)  # (T, B, H) gradient at the candidate's pre-activation
         dh, dh_next = np.empty_like(h0), np.zeros_like(h0)  # (B, H)
         Wh = p["Wh"]
         for t in reversed(range(steps)):
-            np.add(dHs[t], dh_next, out=dh)
-            np.multiply(dh, c_n[t], out=dN[t])
-            np.multiply(dN[t], c_r[t], out=dGH[t, :, :H])
-            np.multiply(dh, c_z[t], out=dGH[t, :, H : 2 * H])
-            np.multiply(dN[t], R[t], out=dGH[t, :, 2 * H :])
-            np.matmul(dGH[t], Wh, out=dh_next)
-            dh *= Z[t]
-            dh_next += dh
+            k = rows[t]
+            d, dn, dgh = dh[:k], dN[t, :k], dGH[t, :k]
+            np.add(dHs[t, :k], dh_next[:k], out=d)
+            np.multiply(d, c_n[t, :k], out=dn)
+            np.multiply(dn, c_r[t, :k], out=dgh[:, :H])
+            np.multiply(d, c_z[t, :k], out=dgh[:, H : 2 * H])
+            np.multiply(dn, R[t, :k], out=dgh[:, 2 * H :])
+            np.matmul(dgh, Wh, out=dh_next[:k])
+            d *= Z[t, :k]
+            dh_next[:k] += d
         dGX = np.concatenate([dGH[..., : 2 * H], dN], axis=2)  # (T, B, 3H)
         dWx, dX = input_backward(p["Wx"], X, dGX)
         grads = {
@@ -260,45 +280,57 @@ class LSTMCell:
         return h, (h, c)
 
     @classmethod
-    def forward(cls, p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple, Any]:
+    def forward(cls, p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None) -> tuple[np.ndarray, tuple, Any]:
         GX = input_projection(p["Wx"], p["b"], X)  # (T, B, 4H)
         steps, batch, G = GX.shape
         H = G // 4
-        Hs, Cs, TC = (np.empty((steps, batch, H), dtype=GX.dtype) for _ in range(3))  # (T, B, H)
-        ACT = np.empty_like(GX)  # (T, B, 4H) activated gates i, f, g, o
+        rows = row_counts(active, steps, batch)
+        Hs, Cs, TC = (np.zeros((steps, batch, H), dtype=GX.dtype) for _ in range(3))  # (T, B, H)
+        ACT = np.zeros_like(GX)  # (T, B, 4H) activated gates i, f, g, o
         (h, c), WhT = state0, p["Wh"].T
-        for t in range(steps):
-            i, f, g, o = cls._activate(GX[t] + h @ WhT, H)
-            ACT[t, :, :H], ACT[t, :, H : 2 * H], ACT[t, :, 2 * H : 3 * H], ACT[t, :, 3 * H :] = i, f, g, o
-            c = f * c + i * g
-            Cs[t], TC[t] = c, np.tanh(c)
-            h = o * TC[t]
-            Hs[t] = h
-        return Hs, (h, c), (X, Hs, Cs, TC, ACT, state0)
+        for t, k in enumerate(rows):
+            act = ACT[t, :k]  # (k, 4H)
+            np.matmul(h[:k], WhT, out=act)
+            act += GX[t, :k]
+            sigmoid_(act[:, : 2 * H])
+            np.tanh(act[:, 2 * H : 3 * H], out=act[:, 2 * H : 3 * H])
+            sigmoid_(act[:, 3 * H :])
+            i, f, g, o = act[:, :H], act[:, H : 2 * H], act[:, 2 * H : 3 * H], act[:, 3 * H :]
+            c_new = np.multiply(f, c[:k], out=Cs[t, :k])
+            c_new += i * g
+            np.tanh(c_new, out=TC[t, :k])
+            np.multiply(o, TC[t, :k], out=Hs[t, :k])
+            h, c = Hs[t], Cs[t]
+        return Hs, (h, c), (X, Hs, Cs, TC, ACT, state0, rows)
 
     @staticmethod
     def backward(p: Params, dHs: np.ndarray, cache: Any) -> tuple[Params, np.ndarray | None]:
-        X, Hs, Cs, TC, ACT, (h0, c0) = cache
+        X, Hs, Cs, TC, ACT, (h0, c0), rows = cache
         steps, batch, H = Hs.shape
-        H_prev = np.concatenate([h0[None], Hs[:-1]])  # (T, B, H)
         C_prev = np.concatenate([c0[None], Cs[:-1]])  # (T, B, H)
-        dG = np.empty_like(ACT)  # (T, B, 4H) gradient at the gate pre-activations
+        I, F, G, O = ACT[..., :H], ACT[..., H : 2 * H], ACT[..., 2 * H : 3 * H], ACT[..., 3 * H :]
+        c_h = O * (1.0 - TC * TC)  # (T, B, H) dh -> dc
+        dG = np.zeros_like(ACT)  # (T, B, 4H) gradient at the gate pre-activations
+        dh, dc = np.empty_like(h0), np.empty_like(c0)  # (B, H)
         dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)  # (B, H)
         Wh = p["Wh"]
         for t in reversed(range(steps)):
-            i, f, g, o = ACT[t, :, :H], ACT[t, :, H : 2 * H], ACT[t, :, 2 * H : 3 * H], ACT[t, :, 3 * H :]
-            dh = dHs[t] + dh_next  # (B, H)
-            dc = dc_next + dh * o * (1.0 - TC[t] * TC[t])  # (B, H)
-            dG[t, :, :H] = dc * g * i * (1.0 - i)
-            dG[t, :, H : 2 * H] = dc * C_prev[t] * f * (1.0 - f)
-            dG[t, :, 2 * H : 3 * H] = dc * i * (1.0 - g * g)
-            dG[t, :, 3 * H :] = dh * TC[t] * o * (1.0 - o)
-            dc_next = dc * f
-            dh_next = dG[t] @ Wh  # (B, H)
+            k = rows[t]
+            d_h, d_c, dg = dh[:k], dc[:k], dG[t, :k]
+            np.add(dHs[t, :k], dh_next[:k], out=d_h)
+            np.multiply(d_h, c_h[t, :k], out=d_c)
+            d_c += dc_next[:k]
+            i, f, g, o = I[t, :k], F[t, :k], G[t, :k], O[t, :k]
+            dg[:, :H] = d_c * g * i * (1.0 - i)
+            dg[:, H : 2 * H] = d_c * C_prev[t, :k] * f * (1.0 - f)
+            dg[:, 2 * H : 3 * H] = d_c * i * (1.0 - g * g)
+            dg[:, 3 * H :] = d_h * TC[t, :k] * o * (1.0 - o)
+            np.multiply(d_c, f, out=dc_next[:k])
+            np.matmul(dg, Wh, out=dh_next[:k])
         dWx, dX = input_backward(p["Wx"], X, dG)
         grads = {
             "Wx": dWx,
-            "Wh": dG.reshape(-1, 4 * H).T @ H_prev.reshape(-1, H),  # (4H, H)
+            "Wh": recurrent_grad(dG, Hs, h0),  # (4H, H)
             "b": dG.sum(axis=(0, 1)),
         }
         return grads, dX

@@ -65,6 +65,16 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def active_rows(mask: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """Rows inside their name at each step (T,), when the batch is sorted longest first; else None."""
+    if mask is None:
+        return None
+    lengths = mask.sum(axis=0)  # (B,)
+    if np.any(lengths[1:] > lengths[:-1]):
+        return None
+    return mask.sum(axis=1).astype(np.int64)  # (T,)
+
+
 @dataclass
 class ForwardCache:
     layer_caches: list[Any] = field(default_factory=list)
@@ -83,10 +93,11 @@ def forward(
     cell, H = cell_of(config), config.hidden_size
     X: np.ndarray = inputs
     cache = ForwardCache()
+    active = active_rows(mask)
     for layer in range(config.num_layers):
         p = layer_params(params, layer)
         state0 = cell.initial_state(inputs.shape[1], H, np.dtype(config.dtype))
-        X, _, layer_cache = cell.forward(p, X, state0)  # (T, B, H)
+        X, _, layer_cache = cell.forward(p, X, state0, active)  # (T, B, H)
         cache.layer_caches.append(layer_cache)
     cache.top = X
     logits = X @ params["Wya"].T + params["by"]  # (T, B, V)

@@ -3,7 +3,7 @@
 ``logp`` is the natural-log probability of the name's characters and the end
 token, from the same forward pass as the training loss; ``logp_per_char``
 divides by ``n_chars + 1`` (the end token counts). Names are scored in
-length-sorted batches, so padding stays small.
+length-sorted batches (longest first), so padding costs nothing.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def name_error(model, name: str) -> str:
 def logp_of(model, names: Sequence[str]) -> np.ndarray:
     """Log-likelihoods of encodable names (N,), batched by length."""
     out = np.empty(len(names))
-    order = np.argsort([len(n) for n in names], kind="stable")
+    order = np.argsort([-len(n) for n in names], kind="stable")  # longest first: packed batches
     for start in range(0, len(order), SCORE_BATCH):
         rows = order[start : start + SCORE_BATCH]
         codes, lengths = model.vocab_.encode_padded([names[i] for i in rows])

@@ -87,6 +87,7 @@ def mean_loss(config: NetConfig, params, codes: np.ndarray, lengths: np.ndarray)
 
 def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: np.ndarray) -> float:
     """optimize: forward, backward, clip, update on one minibatch; returns its loss."""
+    rows = rows[np.argsort(-lengths[rows], kind="stable")]  # longest first: finished rows are skipped
     inputs, targets, mask = batch_from_codes(codes[rows], lengths[rows])
     _, loss, cache = network.forward(model.net_config_, model.params_, inputs, targets, mask)
     grads = network.backward(model.net_config_, model.params_, targets, mask, cache)
@@ -129,7 +130,7 @@ def fit(
     if resume is not None:
         state = _restore(model, optimizer, rng, resume)
     data = model.vocab_.encode_padded(train_names)
-    valid = model.vocab_.encode_padded(valid_names) if valid_names else None
+    valid = model.vocab_.encode_padded(sorted(valid_names, key=len, reverse=True)) if valid_names else None
     _loop(model, optimizer, rng, state, data, valid, checkpoint, checkpoint_every, best_path, log or (lambda _: None))
 
 
