@@ -26,14 +26,14 @@ import os
 import random
 import socket
 import sqlite3
-import time
+import threading
 import urllib.error
 import urllib.request
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Callable, Optional
-from urllib.parse import urlencode
+from typing import Any, Optional
+from urllib.parse import urlencode, urlsplit
 
 import pubchempy
 
@@ -110,18 +110,18 @@ class PubChemClient:
     """Asks PUG REST about one name at a time: rate-limited, timed out, retried."""
 
     def __init__(self, base_url: str, timeout: float = 10.0, retries: int = 4, backoff: float = 1.0,
-                 limiter: Optional[RateLimiter] = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 limiter: Optional[RateLimiter] = None) -> None:
         self.url = f"{base_url.rstrip('/')}/compound/name/property/{','.join(PROPERTIES)}/JSON"
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self.limiter = limiter if limiter is not None else shared_limiter()
-        self._sleep = sleep
+        self.stop = threading.Event()  # set to cut retries short (Ctrl-C); backoff waits on it
 
     def lookup(self, name: str) -> Answer:
         """Found / not found, or unknown once every attempt has failed."""
         fault = ""
         for attempt in range(self.retries + 1):
-            if attempt:
-                self._sleep(self.backoff_delay(attempt))
+            if attempt and self.stop.wait(self.backoff_delay(attempt)):
+                return Answer(UNKNOWN, reason=f"cancelled ({fault})")
             try:
                 return self._ask(name)
             except _Retry as exc:
@@ -200,6 +200,15 @@ def _flag(option: str, value: Any) -> bool:
     raise ConfigError(f"pubchem: {option} must be yes or no, got {value!r}")
 
 
+def _base_url() -> str:
+    """``$CHEMGEN_PUBCHEM_URL`` or PubChem's own PUG REST base, checked to be http(s)."""
+    url = (os.environ.get("CHEMGEN_PUBCHEM_URL") or DEFAULT_URL).strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"pubchem: CHEMGEN_PUBCHEM_URL must be an http(s) URL, got {url!r}")
+    return url
+
+
 def _mode(value: Any) -> str:
     mode = str(value).strip().lower()
     if mode not in MODES:
@@ -224,7 +233,7 @@ class PubChemFilter:
         self.mode = _mode(mode)
         self.offline = _flag("offline", offline) or _flag("CHEMGEN_OFFLINE", os.environ.get("CHEMGEN_OFFLINE"))
         self.workers = min(8, _number("workers", workers, 1, integer=True))
-        self.base_url = (os.environ.get("CHEMGEN_PUBCHEM_URL") or DEFAULT_URL).rstrip("/")
+        self.base_url = _base_url()
         self.client = PubChemClient(self.base_url, timeout=_number("timeout", timeout, 0.001),
                                     retries=_number("retries", retries, 0, integer=True),
                                     backoff=_number("backoff", backoff, 0), limiter=limiter)
@@ -281,6 +290,7 @@ class PubChemFilter:
         if not names:
             return results
         pool = ThreadPoolExecutor(max_workers=min(self.workers, len(names)))
+        self.client.stop.clear()
         try:
             futures = {pool.submit(self.client.lookup, name): name for name in names}
             with progress_bar(total=len(names), desc="PubChem", unit="name", delay=2.0) as bar:
@@ -289,6 +299,9 @@ class PubChemFilter:
                     results[name] = self._result(future)
                     self._remember(name, results[name])
                     bar.update()
+        except BaseException:  # Ctrl-C: stop retrying, let running requests end, keep the cache
+            self.client.stop.set()
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return results

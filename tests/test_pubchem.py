@@ -231,6 +231,22 @@ def test_a_mixed_bad_batch_still_gives_one_verdict_per_candidate(server):
     assert [v.reason for v in verdicts[:6]] == [v.reason for v in verdicts[6:]]
 
 
+def test_interrupting_a_batch_cuts_retries_short(server, monkeypatch):
+    server.script("aspirin", *["busy"] * 10)
+    filter_ = make(backoff="10", workers="2")  # aspirin would wait 10 s, 20 s, ... between attempts
+
+    def interrupt(name, answer):
+        if name == "benzene":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(filter_, "_remember", interrupt)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        check(filter_, "aspirin", "benzene")
+    assert time.monotonic() - started < 3.0
+    assert server.names().count("aspirin") <= 1
+
+
 # ---------------------------------------------------------------- politeness
 
 
@@ -445,3 +461,10 @@ def test_available_and_the_default_url(monkeypatch):
     assert filter_.base_url == DEFAULT_URL  # only built, never asked: tests stay off the real host
     monkeypatch.setenv("CHEMGEN_PUBCHEM_URL", "http://127.0.0.1:1/pug/")
     assert PubChemFilter().base_url == "http://127.0.0.1:1/pug"
+
+
+@pytest.mark.parametrize("url", ["pubchem.example", "ftp://127.0.0.1/pug", "http://"])
+def test_a_malformed_base_url_is_a_config_error(monkeypatch, url):
+    monkeypatch.setenv("CHEMGEN_PUBCHEM_URL", url)
+    with pytest.raises(ConfigError, match="CHEMGEN_PUBCHEM_URL"):
+        PubChemFilter()
