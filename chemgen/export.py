@@ -50,12 +50,17 @@ def atomic_open(path: Union[str, os.PathLike], mode: str = "w", **kwargs: Any) -
         raise
 
 
+def atomic_text(path: Union[str, os.PathLike]) -> contextlib.AbstractContextManager[IO[str]]:
+    """:func:`atomic_open` for UTF-8 text (newlines left as written)."""
+    return atomic_open(path, "w", encoding="utf-8", newline="")
+
+
 @contextlib.contextmanager
 def _text_target(target: Target) -> Iterator[IO[str]]:
     if hasattr(target, "write"):
         yield target  # type: ignore[misc]
     else:
-        with atomic_open(target, "w", encoding="utf-8", newline="") as handle:
+        with atomic_text(target) as handle:
             yield handle
 
 
@@ -128,6 +133,14 @@ def write_jsonl(cands: list[Candidate], target: Target) -> int:
             record = to_record(cand, rank)
             line = {field: record.get(field) for field in fields}
             out.write(json.dumps(line, ensure_ascii=False, allow_nan=False, default=str) + "\n")
+    return len(cands)
+
+
+def write_names(cands: list[Candidate], target: Target) -> int:
+    """Just the names, one a line, in rank order; returns the number of lines."""
+    with _text_target(target) as out:
+        for cand in cands:
+            out.write(cand.name + "\n")
     return len(cands)
 
 
@@ -281,6 +294,7 @@ FORMATS: dict[str, Writer] = {
     "table": write_table,
     "csv": write_csv,
     "jsonl": write_jsonl,
+    "names": write_names,
     "sdf": write_sdf,
     "png": write_grid_image,
     "svg": write_grid_image,

@@ -146,7 +146,10 @@ def test_paths_are_written_atomically(tmp_path):
 
 
 def test_format_dispatch(tmp_path):
-    assert set(export.FORMATS) == {"table", "csv", "jsonl", "sdf", "png", "svg"}
+    assert set(export.FORMATS) == {"table", "csv", "jsonl", "names", "sdf", "png", "svg"}
+    with export.atomic_text(tmp_path / "names.txt") as handle:
+        assert export.FORMATS["names"](candidates(), handle) == 4
+    assert (tmp_path / "names.txt").read_text().splitlines()[1] == "2-dimethylhexane"
     assert export.format_for_path("x.JSONL") == "jsonl" and export.format_for_path("a/b.sdf") == "sdf"
     with pytest.raises(ConfigError, match="cannot tell the output format"):
         export.format_for_path("x.xlsx")
