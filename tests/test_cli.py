@@ -30,7 +30,7 @@ def test_train_generate_score_round(names_file, tmp_path):
     code, stdout, err = run("generate", "--model", out, "-n", 5, "--filters", "none", "--seed", 1, "--format", "csv")
     assert code == 0, err
     lines = stdout.strip().splitlines()
-    assert lines[0].startswith("name,") and len(lines) == 6
+    assert lines[0].startswith("rank,name,logp,logp_per_char") and len(lines) == 6
     code, stdout, err = run("score", "--model", out, "-", stdin="ethanol\nbad€name\n\nmethane\n")
     assert code == 0, err
     rows = [line.split("\t") for line in stdout.strip().splitlines()]
