@@ -39,6 +39,7 @@ class SuffixRules:
     endings: tuple[str, ...]
     not_endings: tuple[str, ...]
     whole_words: tuple[str, ...]
+    last_words: tuple[re.Pattern, ...]
     cation_words: frozenset[str]
     anion_endings: tuple[str, ...]
     multipliers: dict[str, int]  # longest first
@@ -74,6 +75,7 @@ class SuffixRules:
             endings=tuple(e.lower() for e in data["endings"]),
             not_endings=tuple(e.lower() for e in data["not_endings"]),
             whole_words=tuple(w.lower() for w in data["whole_words"]),
+            last_words=tuple(re.compile(p) for p in data["last_word_patterns"]),
             cation_words=frozenset(cations),
             anion_endings=tuple(salts["anion_endings"]),
             multipliers=_longest_first(data["multipliers"]),
@@ -204,12 +206,18 @@ def check_ending(name: str, rules: SuffixRules) -> list[str]:
             problems.append("empty component")
             continue
         last = words[-1]
-        if last.endswith(rules.not_endings) or not last.endswith(rules.endings + rules.whole_words):
+        if not _ends_well(last, rules):
             problems.append(f"unrecognised ending {_tail(last)!r}")
         elif len(words) > 1 and _strip_trailing(words[0], rules) in rules.cation_words:
             if not last.endswith(rules.anion_endings):
                 problems.append(f"salt of {words[0]!r} ends in {_tail(last)!r}, not an anion")
     return problems
+
+
+def _ends_well(word: str, rules: SuffixRules) -> bool:
+    if any(pattern.match(word) for pattern in rules.last_words):
+        return True
+    return not word.endswith(rules.not_endings) and word.endswith(rules.endings + rules.whole_words)
 
 
 def _components(name: str, rules: SuffixRules) -> list[str]:

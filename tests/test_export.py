@@ -25,7 +25,8 @@ def candidates():
     bad = Candidate("2-dimethylhexane", logp=-20.25, logp_per_char=-1.2)
     bad.record("suffix", Verdict(False, 0.75, "locants: '2-di' has 1 locant(s) for di (2)"))
     bad.record("extra", Verdict(False, 0.0, "second reason"))
-    long = Candidate(LONG_NAME, logp=-80.0, logp_per_char=-0.85, smiles="CC(C)Cc1ccc(cc1)C(C)C(=O)NCCc1cc(OC)c(OC)c(OC)c1")
+    long = Candidate(LONG_NAME, logp=-80.0, logp_per_char=-0.85,
+                     smiles="CC(C)Cc1ccc(cc1)C(C)C(=O)NCCc1cc(OC)c(OC)c(OC)c1")
     unreadable = Candidate("broken", logp=-30.0, logp_per_char=-4.0, smiles="C1CC")
     return [aspirin, bad, long, unreadable]
 

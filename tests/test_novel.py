@@ -119,7 +119,7 @@ def test_options_are_validated(index_path, tmp_path):
             NoveltyFilter(**options)
 
 
-def test_available_reports_a_missing_index(index_path, tmp_path, monkeypatch):
+def test_available_reports_a_missing_index(index_path, tmp_path):
     assert NoveltyFilter(index=str(index_path)).available() == (True, "")
     missing = NoveltyFilter(index=str(index_path))
     missing.index_path = tmp_path / "gone.tsv.gz"
