@@ -15,7 +15,12 @@ indices (T, B) for the first layer.
 ``active`` (optional, one int per step) says how many leading rows of the
 batch are still inside their name at each step; with the batch sorted by
 length (longest first) the loops then skip padding, as PyTorch's packed
-sequences do. Rows past a name's end stay zero.
+sequences do. Rows past a name's end are set to zero.
+
+``ws`` (optional) is a :class:`Workspace` whose arrays are reused from one
+minibatch to the next: touching freshly allocated memory costs more than the
+arithmetic here. A forward cache stays valid until the next forward pass that
+uses the same workspace.
 """
 from __future__ import annotations
 
@@ -40,24 +45,53 @@ def sigmoid_(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def input_projection(W: np.ndarray, b: np.ndarray, X: np.ndarray) -> np.ndarray:
+class Workspace:
+    """Scratch arrays kept between calls; ``take`` returns an uninitialised array of the shape asked."""
+
+    def __init__(self, prefix: str = "", buffers: Optional[dict] = None):
+        self.prefix = prefix
+        self.buffers: dict[str, np.ndarray] = {} if buffers is None else buffers
+
+    def scope(self, name: str) -> "Workspace":
+        """A view of the same store whose keys do not collide with other scopes'."""
+        return Workspace(f"{self.prefix}{name}.", self.buffers)
+
+    def take(self, key: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """An array of ``shape``: a leading slice of a kept buffer when one fits, else a new buffer."""
+        key = self.prefix + key
+        buf = self.buffers.get(key)
+        if buf is None or buf.dtype != dtype or buf.shape[1:] != tuple(shape[1:]) or buf.shape[0] < shape[0]:
+            buf = np.empty(shape, dtype=dtype)
+            self.buffers[key] = buf
+        return buf[: shape[0]]
+
+
+def input_projection(W: np.ndarray, b: np.ndarray, X: np.ndarray, ws: Workspace) -> np.ndarray:
     """``X @ W.T + b`` for every time step; a row lookup when X holds token indices."""
+    gates = W.shape[0]
     if X.dtype.kind in "iu":  # (T, B) tokens: embedding lookup == one-hot product
-        return (W.T + b)[X]  # (T, B, G) rows of the biased table
+        out = ws.take("proj", (*X.shape, gates), W.dtype)  # (T, B, G)
+        return np.take(W.T + b, X, axis=0, out=out)  # rows of the biased table
     steps, batch, _ = X.shape
-    return (X.reshape(steps * batch, -1) @ W.T).reshape(steps, batch, -1) + b  # (T, B, G)
+    out = ws.take("proj", (steps, batch, gates), W.dtype)  # (T, B, G)
+    np.matmul(X.reshape(steps * batch, -1), W.T, out=out.reshape(steps * batch, gates))
+    out += b
+    return out
 
 
-def input_backward(W: np.ndarray, X: np.ndarray, dG: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def input_backward(W: np.ndarray, X: np.ndarray, dG: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray | None]:
     """Gradients of ``input_projection``: dW (G, D) and dX (T, B, D), or None for tokens."""
     steps, batch, gates = dG.shape
     dG2 = dG.reshape(steps * batch, gates)  # (T*B, G)
     if X.dtype.kind in "iu":  # scatter-add of rows, done as a one-hot product (far faster than np.add.at)
-        one_hot = np.zeros((W.shape[1], steps * batch), dtype=dG.dtype)  # (V, T*B)
+        one_hot = ws.take("one_hot", (W.shape[1], steps * batch), dG.dtype)  # (V, T*B)
+        one_hot.fill(0.0)
         one_hot[X.reshape(-1), np.arange(steps * batch)] = 1.0
         return (one_hot @ dG2).T, None
     X2 = X.reshape(steps * batch, -1)  # (T*B, D)
-    return dG2.T @ X2, (dG2 @ W).reshape(steps, batch, -1)
+    dX = ws.take("dX", (steps, batch, X2.shape[1]), dG.dtype)  # (T, B, D)
+    np.matmul(dG2, W, out=dX.reshape(steps * batch, -1))
+    return dG2.T @ X2, dX
 
 
 def recurrent_grad(dG: np.ndarray, Hs: np.ndarray, h0: np.ndarray) -> np.ndarray:
@@ -108,46 +142,51 @@ class RNNCell:
         return a, (a,)
 
     @staticmethod
-    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None) -> tuple[np.ndarray, tuple, Any]:
+    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None,
+                ws: Optional[Workspace] = None, train: bool = True) -> tuple[np.ndarray, tuple, Any]:
         """rnn_forward over all steps: A (T, B, H)."""
-        Z = input_projection(p["Wax"], p["ba"], X)  # (T, B, H)
+        ws = ws if ws is not None else Workspace()
+        Z = input_projection(p["Wax"], p["ba"], X, ws)  # (T, B, H)
         rows = row_counts(active, Z.shape[0], Z.shape[1])
-        A = np.zeros_like(Z)  # (T, B, H)
-        a, WaaT = state0[0], p["Waa"].T
+        A = ws.take("A", Z.shape, Z.dtype)  # (T, B, H)
+        a, WaaT = state0[0], np.ascontiguousarray(p["Waa"].T)
         for t, n in enumerate(rows):
             out = A[t, :n]  # (n, H)
             np.matmul(a[:n], WaaT, out=out)
             out += Z[t, :n]
             np.tanh(out, out=out)
+            A[t, n:] = 0.0
             a = A[t]
         return A, (a,), (X, A, state0[0], rows)
 
     @staticmethod
-    def backward(p: Params, dA: np.ndarray, cache: Any) -> tuple[Params, np.ndarray | None]:
+    def backward(p: Params, dA: np.ndarray, cache: Any, ws: Optional[Workspace] = None) -> tuple[Params, np.ndarray | None]:
         """rnn_backward: BPTT through every step, weight gradients as one product each."""
+        ws = ws if ws is not None else Workspace()
         X, A, a0, rows = cache
-        dZ = 1.0 - A * A  # (T, B, H) tanh derivative, turned in place into the gradient at the tanh input
+        dZ = ws.take("dZ", A.shape, A.dtype)  # (T, B, H) gradient at tanh's input
         da_next, da = np.zeros_like(a0), np.empty_like(a0)  # (B, H)
         Waa = p["Waa"]
         for t in reversed(range(A.shape[0])):
             n = rows[t]
             np.add(dA[t, :n], da_next[:n], out=da[:n])
-            rnn_cell_backward(da[:n], dZ[t, :n], Waa, out=da_next[:n])
+            rnn_cell_backward(da[:n], A[t, :n], Waa, dZ[t, :n], da_next[:n])
             dZ[t, n:] = 0.0
-        dWax, dX = input_backward(p["Wax"], X, dZ)
+        dWax, dX = input_backward(p["Wax"], X, dZ, ws)
         grads = {
             "Wax": dWax,
             "Waa": recurrent_grad(dZ, A, a0),  # (H, H)
-            "ba": dZ.sum(axis=(0, 1)),
+            "ba": column_sums(dZ, ws),
         }
         return grads, dX
 
 
-def rnn_cell_backward(da: np.ndarray, dz: np.ndarray, Waa: np.ndarray, out: np.ndarray) -> None:
-    """One step of the seed's backward, in place: dz (B, H) holds 1 - a**2 and becomes da * (1 - a**2);
-    out (B, H) receives da_prev = dz @ Waa."""
+def rnn_cell_backward(da: np.ndarray, a: np.ndarray, Waa: np.ndarray, dz: np.ndarray, da_prev: np.ndarray) -> None:
+    """One step of the seed's backward, into dz (B, H) = da * (1 - a**2) and da_prev (B, H) = dz @ Waa."""
+    np.multiply(a, a, out=dz)
+    np.subtract(1.0, dz, out=dz)
     dz *= da
-    np.matmul(dz, Waa, out=out)
+    np.matmul(dz, Waa, out=da_prev)
 
 
 # ---------------------------------------------------------------- GRU
@@ -183,64 +222,97 @@ class GRUCell:
         return h, (h,)
 
     @staticmethod
-    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None) -> tuple[np.ndarray, tuple, Any]:
-        GX = input_projection(p["Wx"], p["bx"], X)  # (T, B, 3H)
-        steps, batch, G = GX.shape
-        H = G // 3
+    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None,
+                ws: Optional[Workspace] = None, train: bool = True) -> tuple[np.ndarray, tuple, Any]:
+        """All steps: Hs (T, B, H). With ``train``, the backward's per-step factors are kept too
+        (computed here, while each step's gates are still in cache)."""
+        ws = ws if ws is not None else Workspace()
+        H = p["Wh"].shape[1]
+        bias = p["bx"] + np.concatenate([p["bh"][: 2 * H], np.zeros_like(p["bh"][2 * H :])])  # r, z biases merged
+        GX = input_projection(p["Wx"], bias, X, ws)  # (T, B, 3H)
+        steps, batch, _ = GX.shape
         rows = row_counts(active, steps, batch)
-        GH = np.zeros_like(GX)  # (T, B, 3H) recurrent projections, kept for backward
-        RZ = np.zeros((steps, batch, 2 * H), dtype=GX.dtype)  # (T, B, 2H) gates r, z
-        N = np.zeros((steps, batch, H), dtype=GX.dtype)  # (T, B, H) candidate state
-        Hs = np.zeros_like(N)  # (T, B, H)
-        h, WhT, bh = state0[0], p["Wh"].T, p["bh"]
+        GH = ws.take("GH", GX.shape, GX.dtype)  # (T, B, 3H) recurrent projections
+        RZ = ws.take("RZ", (steps, batch, 2 * H), GX.dtype)  # (T, B, 2H) gates r, z
+        Hs = ws.take("Hs", (steps, batch, H), GX.dtype)  # (T, B, H)
+        factors = [ws.take(k, (steps, batch, H), GX.dtype) for k in ("c_n", "c_r", "c_z")] if train else None
+        h, WhT, bhn = state0[0], np.ascontiguousarray(p["Wh"].T), p["bh"][2 * H :]
+        n = ws.take("n", (batch, H), GX.dtype)  # (B, H) candidate state of the current step
         for t, k in enumerate(rows):
-            gh, rz, n = GH[t, :k], RZ[t, :k], N[t, :k]
+            gh, rz, nk = GH[t, :k], RZ[t, :k], n[:k]
             np.matmul(h[:k], WhT, out=gh)
-            gh += bh
             sigmoid_(np.add(GX[t, :k, : 2 * H], gh[:, : 2 * H], out=rz))
-            np.multiply(rz[:, :H], gh[:, 2 * H :], out=n)
-            n += GX[t, :k, 2 * H :]
-            np.tanh(n, out=n)
-            out = np.subtract(h[:k], n, out=Hs[t, :k])
+            ghn = gh[:, 2 * H :]
+            ghn += bhn
+            np.multiply(rz[:, :H], ghn, out=nk)
+            nk += GX[t, :k, 2 * H :]
+            np.tanh(nk, out=nk)
+            out = np.subtract(h[:k], nk, out=Hs[t, :k])  # h_prev - n
+            if factors is not None:
+                _gru_step_factors(t, k, rz, ghn, nk, out, factors)
             out *= rz[:, H:]
-            out += n
+            out += nk
+            Hs[t, k:] = 0.0
             h = Hs[t]
-        return Hs, (h,), (X, Hs, state0[0], RZ, N, GH, rows)
+        return Hs, (h,), (X, Hs, state0[0], RZ, factors, rows)
 
     @staticmethod
-    def backward(p: Params, dHs: np.ndarray, cache: Any) -> tuple[Params, np.ndarray | None]:
-        X, Hs, h0, RZ, N, GH, rows = cache
+    def backward(p: Params, dHs: np.ndarray, cache: Any, ws: Optional[Workspace] = None) -> tuple[Params, np.ndarray | None]:
+        ws = ws if ws is not None else Workspace()
+        X, Hs, h0, RZ, (c_n, c_r, c_z), rows = cache
         steps, batch, H = Hs.shape
         R, Z = RZ[..., :H], RZ[..., H:]
-        H_prev = np.concatenate([h0[None], Hs[:-1]])  # (T, B, H)
-        # Coefficients that do not depend on the incoming gradient, for all steps at once:
-        c_n = (1.0 - Z) * (1.0 - N * N)  # (T, B, H) dh -> dn_raw
-        c_r = GH[..., 2 * H :] * R * (1.0 - R)  # (T, B, H) dn_raw -> dr_raw
-        c_z = (H_prev - N) * Z * (1.0 - Z)  # (T, B, H) dh -> dz_raw
-        dGH = np.zeros_like(GH)  # (T, B, 3H) gradient at the recurrent projections
-        dN = np.zeros_like(N)  # (T, B, H) gradient at the candidate's pre-activation
+        dGX = ws.take("dGX", (steps, batch, 3 * H), Hs.dtype)  # (T, B, 3H) gradient at the input projections
+        dGH = ws.take("dGH", (steps, batch, 3 * H), Hs.dtype)  # (T, B, 3H) gradient at the recurrent projections
         dh, dh_next = np.empty_like(h0), np.zeros_like(h0)  # (B, H)
         Wh = p["Wh"]
         for t in reversed(range(steps)):
             k = rows[t]
-            d, dn, dgh = dh[:k], dN[t, :k], dGH[t, :k]
+            d, dgx, dgh = dh[:k], dGX[t, :k], dGH[t, :k]
             np.add(dHs[t, :k], dh_next[:k], out=d)
-            np.multiply(d, c_n[t, :k], out=dn)
-            np.multiply(dn, c_r[t, :k], out=dgh[:, :H])
-            np.multiply(d, c_z[t, :k], out=dgh[:, H : 2 * H])
+            dn = np.multiply(d, c_n[t, :k], out=dgx[:, 2 * H :])
+            np.multiply(dn, c_r[t, :k], out=dgx[:, :H])
+            np.multiply(d, c_z[t, :k], out=dgx[:, H : 2 * H])
+            dgh[:, : 2 * H] = dgx[:, : 2 * H]
             np.multiply(dn, R[t, :k], out=dgh[:, 2 * H :])
             np.matmul(dgh, Wh, out=dh_next[:k])
             d *= Z[t, :k]
             dh_next[:k] += d
-        dGX = np.concatenate([dGH[..., : 2 * H], dN], axis=2)  # (T, B, 3H)
-        dWx, dX = input_backward(p["Wx"], X, dGX)
+            _zero_rows(k, dGX[t], dGH[t])
+        dWx, dX = input_backward(p["Wx"], X, dGX, ws)
         grads = {
             "Wx": dWx,
             "Wh": recurrent_grad(dGH, Hs, h0),  # (3H, H)
-            "bx": dGX.sum(axis=(0, 1)),
-            "bh": dGH.sum(axis=(0, 1)),
+            "bx": column_sums(dGX, ws),
+            "bh": column_sums(dGH, ws),
         }
         return grads, dX
+
+
+def _gru_step_factors(t: int, k: int, rz: np.ndarray, ghn: np.ndarray, n: np.ndarray, h_minus_n: np.ndarray,
+                      factors: list[np.ndarray]) -> None:
+    """Step t's factors of the GRU backward, which do not depend on the incoming gradient:
+    c_n = (1 - z)(1 - n^2) (dh -> dn), c_r = gh_n r (1 - r) (dn -> dr), c_z = (h_prev - n) z (1 - z) (dh -> dz)."""
+    H = n.shape[1]
+    r, z = rz[:, :H], rz[:, H:]
+    c_n, c_r, c_z = (f[t, :k] for f in factors)
+    np.subtract(1.0, z, out=c_r)  # c_r as scratch for 1 - z
+    np.multiply(h_minus_n, z, out=c_z)
+    c_z *= c_r
+    np.multiply(n, n, out=c_n)
+    np.subtract(1.0, c_n, out=c_n)
+    c_n *= c_r
+    np.subtract(1.0, r, out=c_r)
+    c_r *= r
+    c_r *= ghn
+
+
+def column_sums(dG: np.ndarray, ws: Workspace) -> np.ndarray:
+    """dG (T, B, G) summed over time and batch, as one BLAS product with a ones vector: (G,)."""
+    rows = dG.shape[0] * dG.shape[1]
+    ones = ws.take("ones", (rows,), dG.dtype)
+    ones.fill(1.0)
+    return ones @ dG.reshape(rows, -1)
 
 
 # ---------------------------------------------------------------- LSTM
@@ -267,73 +339,109 @@ class LSTMCell:
         return (np.zeros((batch, n_a), dtype=dtype), np.zeros((batch, n_a), dtype=dtype))
 
     @staticmethod
-    def _activate(g: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        i_f = sigmoid(g[:, : 2 * H])  # (B, 2H)
-        return i_f[:, :H], i_f[:, H:], np.tanh(g[:, 2 * H : 3 * H]), sigmoid(g[:, 3 * H :])
+    def _activate(act: np.ndarray, H: int) -> np.ndarray:
+        """In place on pre-activations (B, 4H): sigmoid for i, f, o and tanh for g."""
+        sigmoid_(act[:, : 2 * H])
+        np.tanh(act[:, 2 * H : 3 * H], out=act[:, 2 * H : 3 * H])
+        sigmoid_(act[:, 3 * H :])
+        return act
 
     @classmethod
     def step(cls, p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple]:
         h, c = state
-        i, f, g, o = cls._activate(x_proj + h @ p["Wh"].T, h.shape[1])
-        c = f * c + i * g  # (B, H)
-        h = o * np.tanh(c)  # (B, H)
+        H = h.shape[1]
+        act = cls._activate(x_proj + h @ p["Wh"].T, H)  # (B, 4H)
+        c = act[:, H : 2 * H] * c + act[:, :H] * act[:, 2 * H : 3 * H]  # (B, H)
+        h = act[:, 3 * H :] * np.tanh(c)  # (B, H)
         return h, (h, c)
 
     @classmethod
-    def forward(cls, p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None) -> tuple[np.ndarray, tuple, Any]:
-        GX = input_projection(p["Wx"], p["b"], X)  # (T, B, 4H)
+    def forward(cls, p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None,
+                ws: Optional[Workspace] = None, train: bool = True) -> tuple[np.ndarray, tuple, Any]:
+        ws = ws if ws is not None else Workspace()
+        GX = input_projection(p["Wx"], p["b"], X, ws)  # (T, B, 4H)
         steps, batch, G = GX.shape
         H = G // 4
         rows = row_counts(active, steps, batch)
-        Hs, Cs, TC = (np.zeros((steps, batch, H), dtype=GX.dtype) for _ in range(3))  # (T, B, H)
-        ACT = np.zeros_like(GX)  # (T, B, 4H) activated gates i, f, g, o
+        Hs, Cs, TC = (ws.take(key, (steps, batch, H), GX.dtype) for key in ("Hs", "Cs", "TC"))  # (T, B, H)
+        ACT = ws.take("ACT", GX.shape, GX.dtype)  # (T, B, 4H) activated gates i, f, g, o
         (h, c), WhT = state0, p["Wh"].T
         for t, k in enumerate(rows):
             act = ACT[t, :k]  # (k, 4H)
             np.matmul(h[:k], WhT, out=act)
             act += GX[t, :k]
-            sigmoid_(act[:, : 2 * H])
-            np.tanh(act[:, 2 * H : 3 * H], out=act[:, 2 * H : 3 * H])
-            sigmoid_(act[:, 3 * H :])
-            i, f, g, o = act[:, :H], act[:, H : 2 * H], act[:, 2 * H : 3 * H], act[:, 3 * H :]
-            c_new = np.multiply(f, c[:k], out=Cs[t, :k])
-            c_new += i * g
+            cls._activate(act, H)
+            c_new = np.multiply(act[:, H : 2 * H], c[:k], out=Cs[t, :k])
+            c_new += act[:, :H] * act[:, 2 * H : 3 * H]
             np.tanh(c_new, out=TC[t, :k])
-            np.multiply(o, TC[t, :k], out=Hs[t, :k])
+            np.multiply(act[:, 3 * H :], TC[t, :k], out=Hs[t, :k])
+            _zero_rows(k, ACT[t], Cs[t], TC[t], Hs[t])
             h, c = Hs[t], Cs[t]
         return Hs, (h, c), (X, Hs, Cs, TC, ACT, state0, rows)
 
     @staticmethod
-    def backward(p: Params, dHs: np.ndarray, cache: Any) -> tuple[Params, np.ndarray | None]:
+    def backward(p: Params, dHs: np.ndarray, cache: Any, ws: Optional[Workspace] = None) -> tuple[Params, np.ndarray | None]:
+        ws = ws if ws is not None else Workspace()
         X, Hs, Cs, TC, ACT, (h0, c0), rows = cache
         steps, batch, H = Hs.shape
-        C_prev = np.concatenate([c0[None], Cs[:-1]])  # (T, B, H)
-        I, F, G, O = ACT[..., :H], ACT[..., H : 2 * H], ACT[..., 2 * H : 3 * H], ACT[..., 3 * H :]
-        c_h = O * (1.0 - TC * TC)  # (T, B, H) dh -> dc
-        dG = np.zeros_like(ACT)  # (T, B, 4H) gradient at the gate pre-activations
+        coef, c_h = _lstm_coefficients(Cs, TC, ACT, c0, ws)
+        dG = ws.take("dG", ACT.shape, ACT.dtype)  # (T, B, 4H) gradient at the gate pre-activations
         dh, dc = np.empty_like(h0), np.empty_like(c0)  # (B, H)
         dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)  # (B, H)
-        Wh = p["Wh"]
+        F, Wh = ACT[..., H : 2 * H], p["Wh"]
         for t in reversed(range(steps)):
             k = rows[t]
-            d_h, d_c, dg = dh[:k], dc[:k], dG[t, :k]
+            d_h, d_c = dh[:k], dc[:k]
+            g4, c4 = dG[t, :k].reshape(k, 4, H), coef[t, :k].reshape(k, 4, H)
             np.add(dHs[t, :k], dh_next[:k], out=d_h)
             np.multiply(d_h, c_h[t, :k], out=d_c)
             d_c += dc_next[:k]
-            i, f, g, o = I[t, :k], F[t, :k], G[t, :k], O[t, :k]
-            dg[:, :H] = d_c * g * i * (1.0 - i)
-            dg[:, H : 2 * H] = d_c * C_prev[t, :k] * f * (1.0 - f)
-            dg[:, 2 * H : 3 * H] = d_c * i * (1.0 - g * g)
-            dg[:, 3 * H :] = d_h * TC[t, :k] * o * (1.0 - o)
-            np.multiply(d_c, f, out=dc_next[:k])
-            np.matmul(dg, Wh, out=dh_next[:k])
-        dWx, dX = input_backward(p["Wx"], X, dG)
+            np.multiply(c4[:, :3], d_c[:, None, :], out=g4[:, :3])
+            np.multiply(c4[:, 3], d_h, out=g4[:, 3])
+            np.multiply(d_c, F[t, :k], out=dc_next[:k])
+            np.matmul(dG[t, :k], Wh, out=dh_next[:k])
+            dG[t, k:] = 0.0
+        dWx, dX = input_backward(p["Wx"], X, dG, ws)
         grads = {
             "Wx": dWx,
             "Wh": recurrent_grad(dG, Hs, h0),  # (4H, H)
-            "b": dG.sum(axis=(0, 1)),
+            "b": column_sums(dG, ws),
         }
         return grads, dX
+
+
+def _lstm_coefficients(Cs, TC, ACT, c0, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """Factors of the LSTM backward independent of the incoming gradient, for all steps:
+    coef (T, B, 4H) = [g i(1-i), c_prev f(1-f), i(1-g^2) (all times dc), tanh(c) o(1-o) (times dh)]
+    and c_h (T, B, H) = o (1 - tanh(c)^2) (dh -> dc)."""
+    H = Cs.shape[2]
+    I, F, G, O = (ACT[..., j * H : (j + 1) * H] for j in range(4))
+    coef = ws.take("coef", ACT.shape, ACT.dtype)  # (T, B, 4H)
+    ci, cf, cg, co = (coef[..., j * H : (j + 1) * H] for j in range(4))
+    np.subtract(1.0, I, out=ci)
+    ci *= I
+    ci *= G
+    np.subtract(1.0, F, out=cf)
+    cf *= F
+    cf[1:] *= Cs[:-1]
+    cf[0] *= c0
+    np.multiply(G, G, out=cg)
+    np.subtract(1.0, cg, out=cg)
+    cg *= I
+    np.subtract(1.0, O, out=co)
+    co *= O
+    co *= TC
+    c_h = ws.take("c_h", Cs.shape, Cs.dtype)  # (T, B, H)
+    np.multiply(TC, TC, out=c_h)
+    np.subtract(1.0, c_h, out=c_h)
+    c_h *= O
+    return coef, c_h
+
+
+def _zero_rows(k: int, *arrays: np.ndarray) -> None:
+    """Zero the rows from k on (names already ended) of each (B, ...) array."""
+    for array in arrays:
+        array[k:] = 0.0
 
 
 CELLS = {cell.name: cell for cell in (RNNCell, GRUCell, LSTMCell)}

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from chemgen.cells import CELLS, Params
+from chemgen.cells import CELLS, Params, Workspace
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,10 @@ class NetConfig:
     num_layers: int = 1  # stacked recurrent layers
     vocab_size: int = 0  # characters + the boundary token (the seed's n_x = n_y)
     dtype: str = "float32"  # parameter and activation dtype
+
+
+def _scope(ws: Optional[Workspace], layer: int) -> Optional[Workspace]:
+    return ws.scope(f"l{layer}") if ws is not None else None
 
 
 def cell_of(config: NetConfig):
@@ -84,11 +88,13 @@ class ForwardCache:
 
 def forward(
     config: NetConfig, params: Params, inputs: np.ndarray, targets: Optional[np.ndarray] = None,
-    mask: Optional[np.ndarray] = None,
+    mask: Optional[np.ndarray] = None, ws: Optional[Workspace] = None, train: bool = True,
 ) -> tuple[np.ndarray, Optional[float], ForwardCache]:
     """Run the stack over inputs (T, B) -> logits (T, B, V), mean loss per character, cache.
 
-    The loss (nats per character) is None when no targets are given.
+    The loss (nats per character) is None when no targets are given. With a
+    workspace, the cache lives in its buffers until the next forward pass;
+    ``train=False`` skips what only the backward pass needs.
     """
     cell, H = cell_of(config), config.hidden_size
     X: np.ndarray = inputs
@@ -97,7 +103,7 @@ def forward(
     for layer in range(config.num_layers):
         p = layer_params(params, layer)
         state0 = cell.initial_state(inputs.shape[1], H, np.dtype(config.dtype))
-        X, _, layer_cache = cell.forward(p, X, state0, active)  # (T, B, H)
+        X, _, layer_cache = cell.forward(p, X, state0, active, _scope(ws, layer), train)  # (T, B, H)
         cache.layer_caches.append(layer_cache)
     cache.top = X
     logits = X @ params["Wya"].T + params["by"]  # (T, B, V)
@@ -110,7 +116,8 @@ def forward(
 
 
 def backward(
-    config: NetConfig, params: Params, targets: np.ndarray, mask: np.ndarray, cache: ForwardCache
+    config: NetConfig, params: Params, targets: np.ndarray, mask: np.ndarray, cache: ForwardCache,
+    ws: Optional[Workspace] = None,
 ) -> Params:
     """Gradients of the mean loss per character with respect to every parameter."""
     probs = np.exp(cache.logp)  # (T, B, V)
@@ -125,7 +132,7 @@ def backward(
     dX = dlogits @ params["Wya"]  # (T, B, H)
     cell = cell_of(config)
     for layer in reversed(range(config.num_layers)):
-        layer_grads, dX = cell.backward(layer_params(params, layer), dX, cache.layer_caches[layer])
+        layer_grads, dX = cell.backward(layer_params(params, layer), dX, cache.layer_caches[layer], _scope(ws, layer))
         grads.update({f"l{layer}.{k}": v for k, v in layer_grads.items()})
     return grads
 
@@ -133,7 +140,7 @@ def backward(
 def sequence_logp(config: NetConfig, params: Params, inputs: np.ndarray, targets: np.ndarray,
                   mask: np.ndarray) -> np.ndarray:
     """Each sequence's log-likelihood (B,): the sum over its characters and the end token."""
-    _, _, cache = forward(config, params, inputs, targets, mask)
+    _, _, cache = forward(config, params, inputs, targets, mask, train=False)
     token_logp = np.take_along_axis(cache.logp, targets[..., None], axis=2)[..., 0]  # (T, B)
     return (token_logp * mask).sum(axis=0).astype(np.float64)  # (B,)
 

@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from chemgen import modelfile, network
+from chemgen.cells import Workspace
 from chemgen.errors import ConfigError, ModelFileError
 from chemgen.network import NetConfig
 from chemgen.optim import clip, clip_global_norm, make_optimizer
@@ -85,12 +86,20 @@ def mean_loss(config: NetConfig, params, codes: np.ndarray, lengths: np.ndarray)
     return total / count if count else math.nan
 
 
+def workspace_of(model) -> Workspace:
+    """The model's scratch arrays for training steps (made on first use, never saved)."""
+    if getattr(model, "_workspace", None) is None:
+        model._workspace = Workspace()
+    return model._workspace
+
+
 def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: np.ndarray) -> float:
     """optimize: forward, backward, clip, update on one minibatch; returns its loss."""
     rows = rows[np.argsort(-lengths[rows], kind="stable")]  # longest first: finished rows are skipped
     inputs, targets, mask = batch_from_codes(codes[rows], lengths[rows])
-    _, loss, cache = network.forward(model.net_config_, model.params_, inputs, targets, mask)
-    grads = network.backward(model.net_config_, model.params_, targets, mask, cache)
+    ws = workspace_of(model)
+    _, loss, cache = network.forward(model.net_config_, model.params_, inputs, targets, mask, ws)
+    grads = network.backward(model.net_config_, model.params_, targets, mask, cache, ws)
     if model.clip == "value":
         clip(grads, model.clip_value)
     else:
