@@ -67,6 +67,10 @@ class KnownIndex:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def inchikeys(self) -> set[str]:
+        """Every InChIKey in the index."""
+        return set(self._by_key)
+
     def by_name(self, name: Optional[str]) -> Optional[KnownCompound]:
         """The known compound with this name (any case), or None."""
         return self._get(self._by_name, normalize_name(name or ""))
