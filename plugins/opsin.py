@@ -1,65 +1,96 @@
-"""The ``opsin`` filter: name -> structure with OPSIN, offline.
+"""The ``opsin`` filter: does OPSIN find a structure for the candidate's name?
 
-Each batch goes through one long-lived OPSIN process (chemgen.opsin). Names
-are tried with standard case restored first (``n,n-dimethyl`` ->
-``N,N-dimethyl``) and, if that fails, as written (``o-xylene`` is *ortho*).
-A parsed name passes with its SMILES and InChIKey (RDKit) as annotations.
-Option: ``restore_case`` (default on; ``restore_case=no`` sends names as written).
+Names are case-restored (:func:`chemgen.casing.restore_case`, so ``n,n-dimethyl``
+reaches OPSIN as ``N,N-dimethyl``) and streamed through one long-lived OPSIN
+process (:class:`chemgen.opsin.OpsinProcess`), a batch at a time; a name whose
+restored form fails is tried once more as written. A candidate passes when
+OPSIN returns a structure; the verdict carries the structure as canonical
+SMILES and its InChIKey (computed with RDKit, not in Java).
+
+Options::
+
+    restore_case=false   send names exactly as given (default: restore case)
+    timeout=SECONDS      how long OPSIN may spend on one name (default 60)
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
-from chemgen.casing import restore_case
-from chemgen.chem import inchikey_of, mol_from_smiles
+from chemgen import chem
+from chemgen.casing import restore_case as restore
 from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, Verdict
-from chemgen.opsin import OpsinProcess, OpsinResult
-
-
-def _flag(value: Any) -> bool:
-    text = str(value).strip().lower()
-    if value is True or text in ("1", "yes", "true", "on"):
-        return True
-    if text in ("0", "no", "false", "off"):
-        return False
-    raise ConfigError(f"opsin filter: restore_case must be yes or no, not {value!r}")
+from chemgen.opsin import DEFAULT_TIMEOUT, OpsinProcess, OpsinResult, opsin_available
 
 
 class OpsinFilter:
-    """Pass names OPSIN turns into a structure."""
+    """Name-to-structure with OPSIN, offline."""
 
     name = "opsin"
 
-    def __init__(self, restore_case: Any = True) -> None:
-        self.restore_case = _flag(restore_case)
-        self.process = OpsinProcess()
+    def __init__(self, restore_case: Any = True, timeout: Any = DEFAULT_TIMEOUT) -> None:
+        self.restore_case = _flag("restore_case", restore_case)
+        self.timeout = _seconds(timeout)
+        self._process: Optional[OpsinProcess] = None
 
     def available(self) -> tuple[bool, str]:
-        return self.process.available()
+        """Whether Java and the OPSIN jar were found."""
+        return opsin_available()
+
+    @property
+    def process(self) -> OpsinProcess:
+        """The OPSIN process, started on first use."""
+        if self._process is None:
+            self._process = OpsinProcess(timeout=self.timeout)
+        return self._process
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
+            self._process = None
 
     def check(self, candidates: list[Candidate]) -> list[Verdict]:
-        names = [c.name for c in candidates]
-        results = self._parse_with_fallback(names)
-        return [self._verdict(result) for result in results]
+        return [_verdict(result) for result in self.parse([c.name for c in candidates])]
 
-    def _parse_with_fallback(self, names: list[str]) -> list[OpsinResult]:
+    def parse(self, names: list[Any]) -> list[OpsinResult]:
+        """OPSIN's results, case restored first and, where that fails, as written."""
         if not self.restore_case:
             return self.process.parse(names)
-        restored = [restore_case(n) for n in names]
+        restored = [restore(n) if isinstance(n, str) else n for n in names]
         results = self.process.parse(restored)
-        retry = [i for i, (r, a, b) in enumerate(zip(results, restored, names)) if r.smiles is None and a != b]
+        retry = [i for i, r in enumerate(results) if r.smiles is None and restored[i] != names[i]]
         for i, result in zip(retry, self.process.parse([names[i] for i in retry])):
             if result.smiles is not None:
                 results[i] = result
         return results
 
-    @staticmethod
-    def _verdict(result: OpsinResult) -> Verdict:
-        if result.smiles is None:
-            return Verdict(False, 0.0, result.error or "OPSIN could not parse the name")
-        inchikey = inchikey_of(mol_from_smiles(result.smiles))
-        return Verdict(True, 1.0, "", {"smiles": result.smiles, "inchikey": inchikey})
 
-    def close(self) -> None:
-        self.process.close()
+def _verdict(result: OpsinResult) -> Verdict:
+    """Passed with SMILES and InChIKey when OPSIN found a structure, else failed with the reason."""
+    if result.smiles is None:
+        reason = result.reason if result.reason.startswith("OPSIN") else f"not sent to OPSIN: {result.reason}"
+        return Verdict(False, 0.0, reason)
+    mol = chem.mol_from_smiles(result.smiles)
+    smiles = chem.smiles_of(mol) or result.smiles
+    return Verdict(True, 1.0, "", {"smiles": smiles, "inchikey": chem.inchikey_of(mol)})
+
+
+def _flag(option: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ConfigError(f"opsin option {option}={value!r} is a flag (true/false)")
+
+
+def _seconds(value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"opsin option timeout={value!r} must be a number of seconds") from None
+    if not seconds > 0:
+        raise ConfigError(f"opsin option timeout={value!r} must be positive")
+    return seconds
