@@ -8,6 +8,7 @@ sharing it are the same skeleton (differing in stereo, isotopes or charge).
 from __future__ import annotations
 
 import gzip
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
@@ -112,11 +113,13 @@ def _read_rows(path: Path) -> list[tuple[str, str, str]]:
 
 
 def write_index(rows: Iterable[tuple[str, str, str]], path: Path | str) -> int:
-    """Write ``(name, inchikey, smiles)`` rows as an index (atomically); returns the row count."""
+    """Write ``(name, inchikey, smiles)`` rows as an index (atomically, reproducibly); returns the row count."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with atomic_open(path, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8", newline="\n") as out:
+    with atomic_open(path, "wb") as raw, io.TextIOWrapper(
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0), encoding="utf-8", newline="\n"
+    ) as out:  # no file name or time in the gzip header: the same rows give the same bytes
         out.write("\t".join(HEADER) + "\n")
         for name, inchikey, smiles in rows:
             fields = (normalize_name(name), (inchikey or "").strip(), (smiles or "").strip())

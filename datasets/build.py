@@ -1,0 +1,166 @@
+"""Rebuild chemgen's name corpora and known-compounds index from the `chemicals` package.
+
+Source: the PubChem-derived identifier table shipped inside `chemicals`
+(``Identifiers/chemical identifiers pubchem large.tsv``: PubChem CID, CAS,
+formula, MW, SMILES, InChI, InChIKey, IUPAC name, common name, synonyms).
+
+    pip install -e ".[datasets]"
+    python datasets/build.py            # writes datasets/{systematic,common}/*.txt,
+                                        # datasets/stats.json and chemgen/data/known_compounds.tsv.gz
+
+Rules (the same input gives the same bytes):
+- systematic: the IUPAC name, standard case restored, kept only if OPSIN parses it;
+- common: the common name, unless it is a CAS number, a catalogue code (has no
+  run of 4 letters), or equal to the IUPAC name; case restored only where that
+  makes OPSIN understand it (``o-cresol`` stays *ortho*);
+- both: at most MAX_LENGTH characters, characters in ALPHABET only, duplicates
+  dropped, sorted; split 90/5/5 into train/valid/test by a hash of the name.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chemgen.casing import restore_case  # noqa: E402
+from chemgen.known import write_index  # noqa: E402
+from chemgen.opsin import OpsinProcess  # noqa: E402
+
+MAX_LENGTH = 80  # longer names are dropped (87% of IUPAC names fit)
+ALPHABET = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-,()[]{}' ;+.:")
+SPLITS = (("train", 90), ("valid", 5), ("test", 5))  # percent, by hash of the name
+CAS = re.compile(r"^\d{2,7}-\d\d-\d$")
+WORDY = re.compile(r"[a-z]{4}")
+OUT = ROOT / "datasets"
+INDEX = ROOT / "chemgen" / "data" / "known_compounds.tsv.gz"
+
+
+def source_table() -> Path:
+    import chemicals
+
+    return Path(chemicals.__file__).parent / "Identifiers" / "chemical identifiers pubchem large.tsv"
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """CID, SMILES, InChIKey, IUPAC and common name of each compound."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        f = line.split("\t")
+        if len(f) > 8:
+            rows.append({"cid": f[0], "smiles": f[4], "inchikey": f[6], "iupac": f[7].strip(), "common": f[8].strip()})
+    return rows
+
+
+def fits(name: str) -> bool:
+    return 0 < len(name) <= MAX_LENGTH and set(name) <= ALPHABET
+
+
+def split_of(name: str) -> str:
+    """train/valid/test from the first byte of the name's BLAKE2b hash: stable and disjoint."""
+    bucket = hashlib.blake2b(name.encode(), digest_size=8).digest()[0] * 100 // 256
+    for split, share in SPLITS:
+        if bucket < share:
+            return split
+        bucket -= share
+    return SPLITS[-1][0]
+
+
+def systematic_names(rows, opsin: OpsinProcess) -> tuple[list[str], Counter]:
+    drops: Counter = Counter()
+    candidates = []
+    for row in rows:
+        name = restore_case(row["iupac"])
+        if not name:
+            drops["empty"] += 1
+        elif not fits(name):
+            drops["too long or odd characters"] += 1
+        else:
+            candidates.append(name)
+    unique = sorted(set(candidates))
+    drops["duplicates"] += len(candidates) - len(unique)
+    parsed = [n for n, r in zip(unique, opsin.parse(unique)) if r.smiles is not None]
+    drops["OPSIN cannot parse"] += len(unique) - len(parsed)
+    return parsed, drops
+
+
+def common_names(rows, opsin: OpsinProcess) -> tuple[list[str], Counter]:
+    drops: Counter = Counter()
+    names = []
+    for row in rows:
+        name = row["common"]
+        if not name or CAS.match(name) or not WORDY.search(name) or name == row["iupac"]:
+            drops["empty, CAS, code or the IUPAC name"] += 1
+        elif not fits(name):
+            drops["too long or odd characters"] += 1
+        else:
+            names.append(name)
+    unique = sorted(set(names))
+    drops["duplicates"] += len(names) - len(unique)
+    return sorted(set(_restore_where_it_helps(unique, opsin))), drops
+
+
+def _restore_where_it_helps(names: list[str], opsin: OpsinProcess) -> list[str]:
+    restored = [restore_case(n) for n in names]
+    changed = [i for i, (a, b) in enumerate(zip(names, restored)) if a != b]
+    as_written = opsin.parse([names[i] for i in changed])
+    with_case = opsin.parse([restored[i] for i in changed])
+    out = list(names)
+    for i, plain, cased in zip(changed, as_written, with_case):
+        if plain.smiles is None and cased.smiles is not None:
+            out[i] = restored[i]
+    return out
+
+
+def write_corpus(kind: str, names: list[str]) -> dict[str, int]:
+    folder = OUT / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    parts: dict[str, list[str]] = {split: [] for split, _ in SPLITS}
+    for name in names:
+        parts[split_of(name)].append(name)
+    for split, members in parts.items():
+        (folder / f"{split}.txt").write_text("".join(n + "\n" for n in members), encoding="utf-8")
+    return {split: len(members) for split, members in parts.items()}
+
+
+def statistics(names: list[str]) -> dict:
+    lengths = sorted(len(n) for n in names)
+    chars = Counter(c for n in names for c in n)
+    return {
+        "names": len(names),
+        "length_min": lengths[0], "length_median": lengths[len(lengths) // 2],
+        "length_mean": round(sum(lengths) / len(lengths), 2), "length_max": lengths[-1],
+        "alphabet": "".join(sorted(chars)), "alphabet_size": len(chars),
+    }
+
+
+def index_rows(rows) -> list[tuple[str, str, str]]:
+    """Every IUPAC and common name of every compound, with its InChIKey and SMILES; sorted, unique."""
+    out = set()
+    for row in rows:
+        for name in (row["iupac"], row["common"]):
+            if name and not CAS.match(name) and "\t" not in name:
+                out.add((" ".join(name.lower().split()), row["inchikey"], row["smiles"]))
+    return sorted(out)
+
+
+def main() -> None:
+    rows = read_rows(source_table())
+    stats = {"source": "chemicals: Identifiers/chemical identifiers pubchem large.tsv", "compounds": len(rows),
+             "max_length": MAX_LENGTH}
+    with OpsinProcess() as opsin:
+        for kind, build in (("systematic", systematic_names), ("common", common_names)):
+            names, drops = build(rows, opsin)
+            stats[kind] = statistics(names) | {"splits": write_corpus(kind, names), "dropped": dict(sorted(drops.items()))}
+            print(kind, json.dumps(stats[kind]), file=sys.stderr)
+    stats["known_index_rows"] = write_index(index_rows(rows), INDEX)
+    (OUT / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
