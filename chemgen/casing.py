@@ -40,7 +40,8 @@ ROMAN_NUMERALS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii")
 # Words after o-/m-/p- that mark a position on a benzene ring, not an O/P locant (regexes).
 RING_WORDS = (
     "phen", "tolu", "tolyl", "xylen", "xylyl", "xylid", "cresol", "anis", "benz", "dioxin",
-    "cymen", "quinon", "(?<!na)phthal", "carboran", "cumen", "styren", "catechol",
+    "cymen", "quinon", "(?<!na)phthal", "carboran", "cumen", "styren", "catechol", "cinnam",
+    "cresyl",
 )
 # Names in which an o- is an O-locant even before a ring word (O-benzylhydroxylamine).
 O_ATTACHMENT_WORDS = ("hydroxylamin", "thioate", "serine", "tyrosine", "threonine")
@@ -72,12 +73,13 @@ _HYDROGEN = re.compile(r"(?<![a-z])(\d+[a-d]?'*|\^\{\d+\})h(?=[-,)\]\s]|$)")
 _ISOTOPE = re.compile(r"\^\{(\d+)\}([a-z]{1,2})(?![a-z])")
 _LOCANT_ITEM = r"(?:[a-z]\d*'*|\d+[a-z]?'*)"
 _LOCANT_LIST = re.compile(rf"(?<![\w'^{{}}])({_LOCANT_ITEM}(?:,{_LOCANT_ITEM})*)-(?=(\S*))")
+_MULTIPLIED = re.compile(r"(?:\b(?:di|tri|tetra)|\d'*)-$")  # di-n-butyl, 2-n-butoxy: normal chains
 _CONFIGURATION = re.compile(r"(?<![\w',])(d,l|dl|d|l)-(?=[a-z(\[])")
 _ROMAN = re.compile(r"(?<=[a-z])( ?)\((" + "|".join(sorted(ROMAN_NUMERALS, key=len, reverse=True)) + r")\)")
 _RING_WORD = re.compile("|".join(RING_WORDS))
 _O_ATTACHMENT = re.compile("|".join(O_ATTACHMENT_WORDS))
 _SYMMETRIC_WORD = re.compile("^(?:" + "|".join(SYMMETRIC_WORDS) + ")")
-_NORMAL_CHAIN = re.compile("^(?:" + "|".join(NORMAL_CHAINS) + r")(?:yl|an|en)")
+_NORMAL_CHAIN = re.compile("^(?:" + "|".join(NORMAL_CHAINS) + r")(?:yl|an|en|oxy)")
 _NITROGEN = re.compile("|".join(NITROGEN_FRAGMENTS))
 _LOCANT_LETTERS = frozenset(HETEROATOM_LOCANTS) | POSITIONAL_LETTERS
 
@@ -113,14 +115,14 @@ def _is_positional(letters: set[str], items: list[str], following: str, name: st
     return bool(_RING_WORD.search(following))
 
 
-def _is_other_sense(items: list[str], following: str, name: str) -> bool:
+def _is_other_sense(items: list[str], following: str, name: str, before: str) -> bool:
     """True when a lone ``s-`` means symmetric or a lone ``n-`` means normal chain."""
     if len(items) != 1:
         return False
     if items[0] == "s":
         return bool(_SYMMETRIC_WORD.match(following))
-    if items[0] == "n":
-        return bool(_NORMAL_CHAIN.match(following)) and not _NITROGEN.search(name)
+    if items[0] == "n" and _NORMAL_CHAIN.match(following):
+        return bool(_MULTIPLIED.search(before)) or not _NITROGEN.search(name)
     return False
 
 
@@ -133,7 +135,7 @@ def _locant_rule(name: str) -> Callable[[Match[str]], str]:
         letters = {item[0] for item in items if item[0].isalpha()}
         if not letters or not letters <= _LOCANT_LETTERS:
             return match.group(0)
-        if _is_positional(letters, items, following, name) or _is_other_sense(items, following, name):
+        if _is_positional(letters, items, following, name) or _is_other_sense(items, following, name, name[:match.start()]):
             return match.group(0)
         fixed = [HETEROATOM_LOCANTS[item[0]] + item[1:] if item[0].isalpha() else item for item in items]
         return ",".join(fixed) + "-"
