@@ -42,6 +42,7 @@ from chemgen.errors import ChemgenError
 MAX_NAME_LENGTH = 1000  # longer names are rejected, not sent (OPSIN slows sharply on huge input)
 IN_FLIGHT_BYTES = 32 * 1024  # unanswered bytes on stdin; half a Linux pipe, so writes never block
 DEFAULT_TIMEOUT = 60.0  # seconds OPSIN may spend on one name before it is killed and restarted
+STARTUP_GRACE = 30.0  # extra seconds for a fresh JVM's first answer (loading OPSIN's grammar)
 STDERR_GRACE = 5.0  # seconds to wait for a batch's stderr to arrive after its last answer
 JVM_OPTIONS = ("-Xss8m", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
                "-Dstderr.encoding=UTF-8", "-Dsun.stderr.encoding=UTF-8")
@@ -63,6 +64,11 @@ class OpsinResult:
     @property
     def ok(self) -> bool:
         return self.smiles is not None
+
+    @property
+    def error(self) -> str:
+        """The same as :attr:`reason`."""
+        return self.reason
 
 
 # ---------------------------------------------------------------- locating Java and the jar
@@ -123,7 +129,14 @@ def clean_name(name: object, max_length: int = MAX_NAME_LENGTH) -> tuple[str, st
     for char in text:
         if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
             return "", f"name contains the control character U+{ord(char):04X}"
+    if "\ufffd" in text:
+        return "", "name holds bytes that were not UTF-8 text (U+FFFD)"
     return text, ""
+
+
+def refusal(name: object, max_length: int = MAX_NAME_LENGTH) -> str:
+    """Why a name must not be sent to OPSIN, or ``""`` when it can be."""
+    return clean_name(name, max_length)[1]
 
 
 def split_components(name: str) -> list[str]:
@@ -207,9 +220,14 @@ class OpsinProcess:
         self._stderr: Optional[_Pipe] = None
         self._finalizer: Optional[weakref.finalize] = None
         self._batches = 0
+        self._fresh = True
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
+
+    def available(self) -> tuple[bool, str]:
+        """Java and the jar were found when this object was made."""
+        return True, ""
 
     @property
     def pid(self) -> Optional[int]:
@@ -232,6 +250,7 @@ class OpsinProcess:
                                              stderr=subprocess.PIPE, bufsize=0)
         except OSError as exc:
             raise ChemgenError(f"cannot start OPSIN with {self.java}: {exc}") from None
+        self._fresh = True  # no answer yet: the first one waits for the JVM to start
         self._stdout = _Pipe(self._process.stdout)
         self._stderr = _Pipe(self._process.stderr)
         self._finalizer = weakref.finalize(self, _kill, self._process)
@@ -350,9 +369,10 @@ class OpsinProcess:
     def _read_answer(self, expected: str) -> Optional[str]:
         """The SMILES (or None) answering ``expected``; raises on death, desync or timeout."""
         try:
-            line = self._stdout.lines.get(timeout=self.timeout)
+            line = self._stdout.lines.get(timeout=self.timeout + (STARTUP_GRACE if self._fresh else 0.0))
         except queue.Empty:
             raise TimeoutError() from None
+        self._fresh = False
         if line is _EOF:
             raise _Died()
         smiles, tab, echo = line.partition("\t")
