@@ -37,19 +37,27 @@ class Results(list):
 
 @dataclass
 class _Collector:
-    """Survivors so far, one per structure (or name), the likeliest kept."""
+    """Survivors so far: with ``dedupe``, one per structure (or name), the likeliest kept."""
 
-    by_key: dict[str, Candidate] = field(default_factory=dict)
+    dedupe: bool = True
+    by_key: dict[Any, Candidate] = field(default_factory=dict)
     duplicates: int = 0
 
     def add(self, candidate: Candidate) -> None:
+        if not self.dedupe:
+            self.by_key[len(self.by_key)] = candidate
+            return
         key = candidate.inchikey or f"name:{candidate.name}"
         kept = self.by_key.get(key)
         if kept is not None:
             self.duplicates += 1
-            if (candidate.logp or float("-inf")) <= (kept.logp or float("-inf")):
+            if _logp(candidate) <= _logp(kept):
                 return
         self.by_key[key] = candidate
+
+
+def _logp(candidate: Candidate) -> float:
+    return candidate.logp if candidate.logp is not None else float("-inf")
 
 
 def check_rank_by(rank_by: str) -> None:
@@ -101,28 +109,23 @@ def generate(
 
 def _generate(model: CharRNN, n: int, filters: list, sampling: dict, seed, rank_by: str, max_tries: int,
               dedupe: bool) -> Results:
-
     rng = np.random.default_rng(seed)
     stats: dict[str, FilterStats] = {}
-    collector, kept_plain, tried = _Collector(), [], 0
+    collector, tried = _Collector(dedupe), 0
     bar = progress_bar(total=n, desc="generating", unit="name")
-    while _count(collector, kept_plain, dedupe) < n and tried < max_tries:
-        want = n - _count(collector, kept_plain, dedupe)
+    while len(collector.by_key) < n and tried < max_tries:
+        want = n - len(collector.by_key)
         batch = min(max_tries - tried, max(64, int(want / _pass_rate(stats) * 1.3) + 1), 4096)
         candidates = model.sample(batch, random_state=int(rng.integers(2**63)), **sampling)
         tried += len(candidates)
         for candidate in apply_filters(filters, candidates, stats, keep_failed=False):
-            collector.add(candidate) if dedupe else kept_plain.append(candidate)
-        bar.n = min(n, _count(collector, kept_plain, dedupe))
+            collector.add(candidate)
+        bar.n = min(n, len(collector.by_key))
         bar.refresh()
     bar.close()
-    results = Results(rank(collector.by_key.values() if dedupe else kept_plain, rank_by)[:n])
+    results = Results(rank(collector.by_key.values(), rank_by)[:n])
     results.tried, results.filter_stats, results.duplicates = tried, stats, collector.duplicates
     return results
-
-
-def _count(collector: _Collector, kept_plain: list, dedupe: bool) -> int:
-    return len(collector.by_key) if dedupe else len(kept_plain)
 
 
 def _pass_rate(stats: dict[str, FilterStats]) -> float:
