@@ -53,12 +53,22 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     for line in path.read_text(encoding="utf-8").splitlines():
         f = line.split("\t")
         if len(f) > 8:
-            rows.append({"cid": f[0], "smiles": f[4], "inchikey": f[6], "iupac": f[7].strip(), "common": f[8].strip()})
+            rows.append({"cid": f[0], "smiles": f[4], "inchikey": f[6], "iupac": tidy(f[7]), "common": tidy(f[8])})
     return rows
 
 
-def fits(name: str) -> bool:
-    return 0 < len(name) <= MAX_LENGTH and set(name) <= ALPHABET
+def tidy(name: str) -> str:
+    """Trimmed, with single spaces."""
+    return " ".join(name.split())
+
+
+def misfit(name: str) -> str:
+    """Why a non-empty name is left out of a corpus, or "" when it fits."""
+    if len(name) > MAX_LENGTH:
+        return f"longer than {MAX_LENGTH} characters"
+    if not set(name) <= ALPHABET:
+        return "characters outside the alphabet"
+    return ""
 
 
 def split_of(name: str) -> str:
@@ -78,8 +88,8 @@ def systematic_names(rows, opsin: OpsinProcess) -> tuple[list[str], Counter]:
         name = restore_case(row["iupac"])
         if not name:
             drops["empty"] += 1
-        elif not fits(name):
-            drops["too long or odd characters"] += 1
+        elif misfit(name):
+            drops[misfit(name)] += 1
         else:
             candidates.append(name)
     unique = sorted(set(candidates))
@@ -96,8 +106,8 @@ def common_names(rows, opsin: OpsinProcess) -> tuple[list[str], Counter]:
         name = row["common"]
         if not name or CAS.match(name) or not WORDY.search(name) or name == row["iupac"]:
             drops["empty, CAS, code or the IUPAC name"] += 1
-        elif not fits(name):
-            drops["too long or odd characters"] += 1
+        elif misfit(name):
+            drops[misfit(name)] += 1
         else:
             names.append(name)
     unique = sorted(set(names))
