@@ -56,6 +56,7 @@ def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict
             np.savez(handle, **payload)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model file is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
