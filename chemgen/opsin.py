@@ -44,7 +44,9 @@ IN_FLIGHT_BYTES = 32 * 1024  # unanswered bytes on stdin; half a Linux pipe, so 
 DEFAULT_TIMEOUT = 60.0  # seconds OPSIN may spend on one name before it is killed and restarted
 STARTUP_GRACE = 30.0  # extra seconds for a fresh JVM's first answer (loading OPSIN's grammar)
 STDERR_GRACE = 5.0  # seconds to wait for a batch's stderr to arrive after its last answer
-JVM_OPTIONS = ("-Xss8m", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
+# C1 only (TieredStopAtLevel=1): on 2 cores OPSIN's broad code never repays C2's compile time;
+# measured warm, it halves the CPU per name (0.4 ms against 0.7 ms after 100k names).
+JVM_OPTIONS = ("-Xss8m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
                "-Dstderr.encoding=UTF-8", "-Dsun.stderr.encoding=UTF-8")
 UNPARSED = "OPSIN could not parse"
 
@@ -314,7 +316,7 @@ class OpsinProcess:
         while todo:
             self.start()
             done, stalled = self._stream(todo, answers)
-            if stalled is None:
+            if stalled is None or done == len(todo):  # finished, or only the sentinel went unanswered
                 break
             if stalled == "timeout":
                 answers[todo[done]] = (None, f"OPSIN timed out after {self.timeout:g} s")
