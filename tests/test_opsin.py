@@ -79,10 +79,24 @@ def test_restarts_after_the_process_is_killed(opsin):
     assert opsin.restarts == restarts + 1 and opsin.pid != pid
 
 
+def _wait_until_stopped(pid: int) -> None:
+    """Wait until every thread of the process is stopped (a stop signal lands asynchronously)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        states = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/stat") as handle:
+                states.append(handle.read().rsplit(")", 1)[1].split()[0])
+        if all(state in "tT" for state in states):
+            return
+        time.sleep(0.01)
+
+
 def test_a_hung_name_times_out_and_the_rest_carry_on():
     with OpsinProcess(timeout=1.0) as process:  # a fresh JVM gets extra time for its first answer
         process.parse(["ethanol"])
         os.kill(process.pid, signal.SIGSTOP)  # freeze OPSIN mid-stream
+        _wait_until_stopped(process.pid)
         results = process.parse(["methane", "ethane"])
     assert results[0].smiles is None and "timed out" in results[0].reason
     assert results[1].smiles == "CC"
