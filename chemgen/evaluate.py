@@ -78,15 +78,27 @@ def structure_figures(cands: list[Candidate], in_training: np.ndarray, train_key
 
 
 def training_structures(train_file: Optional[str]) -> tuple[set[str], str]:
-    """InChIKeys to measure structural novelty against, and a label saying where they came from."""
-    if train_file:
-        from chemgen.names_io import read_training_names
+    """InChIKeys to measure structural novelty against, and a label saying where they came from.
 
-        cands = check_in_chunks(read_training_names(train_file), "training structures")
-        return {c.inchikey for c in cands if c.inchikey}, f"structures of {train_file}"
+    Training names are looked up in the known-compounds index first (the shipped
+    corpora come from the same table); only names it lacks go through OPSIN.
+    """
     from chemgen.known import KnownIndex
 
-    return set(KnownIndex.load().inchikeys()), "the known-compounds index"
+    index = KnownIndex.load()
+    if not train_file:
+        return index.inchikeys(), "the known-compounds index"
+    from chemgen.names_io import read_training_names
+
+    keys, unknown = set(), []
+    for name in read_training_names(train_file):
+        known = index.by_name(name)
+        if known is not None and known.inchikey:
+            keys.add(known.inchikey)
+        else:
+            unknown.append(name)
+    keys |= {c.inchikey for c in check_in_chunks(unknown, "training structures") if c.inchikey}
+    return keys, f"structures of {train_file}"
 
 
 def held_out_nll(model, names: Sequence[str]) -> tuple[float, int]:
