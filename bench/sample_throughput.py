@@ -1,6 +1,6 @@
 """Sampling throughput: chemgen's batched NumPy sampler against a batched PyTorch sampler of the same model.
 
-Both sides run the same weights (copied into torch.nn.RNNCell/GRUCell and a
+Both sides run the same weights (copied into torch.nn.GRU/RNN, all layers, and a
 Linear head), draw whole batches one character per step until every name has
 ended, at temperature 1. Prints names per second and the ratio, plus the
 seed-style one-name-at-a-time sampler.
@@ -28,24 +28,26 @@ def chemgen_rate(model, count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-def torch_cell(model):
+def torch_rnn(model):
+    """torch.nn.GRU/RNN (all layers) and a Linear head holding the model's weights."""
     import torch
 
     config, p = model.net_config_, model.params_
-    H, V = config.hidden_size, config.vocab_size
-    if config.cell == "gru":
-        cell = torch.nn.GRUCell(V, H)
-        tensors = {"weight_ih": p["l0.Wx"], "weight_hh": p["l0.Wh"], "bias_ih": p["l0.bx"], "bias_hh": p["l0.bh"]}
-    else:
-        cell = torch.nn.RNNCell(V, H)
-        tensors = {"weight_ih": p["l0.Wax"], "weight_hh": p["l0.Waa"], "bias_ih": p["l0.ba"], "bias_hh": np.zeros(H, np.float32)}
+    H, V, L = config.hidden_size, config.vocab_size, config.num_layers
+    rnn = (torch.nn.GRU if config.cell == "gru" else torch.nn.RNN)(V, H, num_layers=L)
     head = torch.nn.Linear(H, V)
     with torch.no_grad():
-        for name, value in tensors.items():
-            getattr(cell, name).copy_(torch.from_numpy(np.ascontiguousarray(value)))
+        for k in range(L):
+            if config.cell == "gru":
+                tensors = {"weight_ih": p[f"l{k}.Wx"], "weight_hh": p[f"l{k}.Wh"], "bias_ih": p[f"l{k}.bx"], "bias_hh": p[f"l{k}.bh"]}
+            else:
+                tensors = {"weight_ih": p[f"l{k}.Wax"], "weight_hh": p[f"l{k}.Waa"], "bias_ih": p[f"l{k}.ba"],
+                           "bias_hh": np.zeros(H, np.float32)}
+            for name, value in tensors.items():
+                getattr(rnn, f"{name}_l{k}").copy_(torch.from_numpy(np.ascontiguousarray(value)))
         head.weight.copy_(torch.from_numpy(p["Wya"]))
         head.bias.copy_(torch.from_numpy(p["by"]))
-    return cell, head
+    return rnn, head
 
 
 def torch_rate(model, count: int, threads: int) -> float:
@@ -53,20 +55,19 @@ def torch_rate(model, count: int, threads: int) -> float:
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    cell, head = torch_cell(model)
-    V = model.net_config_.vocab_size
+    rnn, head = torch_rnn(model)
+    V, L, H = model.net_config_.vocab_size, model.net_config_.num_layers, model.net_config_.hidden_size
     start = time.perf_counter()
     with torch.no_grad():
-        h = torch.zeros(count, model.net_config_.hidden_size)
+        h = torch.zeros(L, count, H)
         token = torch.zeros(count, dtype=torch.long)
         done = torch.zeros(count, dtype=torch.bool)
-        tokens, logp = [], torch.zeros(count)
+        logp = torch.zeros(count)
         for _ in range(121):
-            h = cell(torch.nn.functional.one_hot(token, V).float(), h)
-            logprobs = torch.log_softmax(head(h), dim=1)
+            out, h = rnn(torch.nn.functional.one_hot(token, V).float()[None], h)
+            logprobs = torch.log_softmax(head(out[0]), dim=1)
             token = torch.multinomial(logprobs.exp(), 1)[:, 0]
             logp += torch.where(done, 0.0, logprobs.gather(1, token[:, None])[:, 0])
-            tokens.append(token)
             done |= token == 0
             if bool(done.all()):
                 break
@@ -92,13 +93,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     model = load(args.model)
-    if model.net_config_.num_layers != 1 or model.net_config_.cell == "lstm":
-        sys.exit("this benchmark copies single-layer rnn/gru models into PyTorch; pick such a model with --model")
+    if model.net_config_.cell == "lstm":
+        sys.exit("this benchmark copies rnn/gru models into PyTorch; pick such a model with --model")
     chemgen_rate(model, 256)  # warm-up
     ours, peer = chemgen_rate(model, args.names), torch_rate(model, args.names, args.threads)
     seed_nps = seed_rate(model, 100)
     config = model.net_config_
-    print(f"sampling {args.names} names, {config.cell} hidden {config.hidden_size}; seed-style loop {seed_nps:,.0f} names/s")
+    print(f"sampling {args.names} names, {config.num_layers}-layer {config.cell} hidden {config.hidden_size}, "
+          f"temperature 1; seed-style loop (1-layer vanilla, one name at a time) {seed_nps:,.0f} names/s")
     print_table(["sampler", "names/s", "vs torch"], [("chemgen", ours, ours / peer), ("torch", peer, 1.0),
                                                      ("seed-style", seed_nps, seed_nps / peer)])
 
