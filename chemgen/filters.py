@@ -128,6 +128,19 @@ def discover_filters() -> dict[str, FilterEntry]:
 
 # ---------------------------------------------------------------- specs
 
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0", "")
+
+
+def parse_flag(filter_name: str, option: str, value: Any) -> bool:
+    """A yes/no filter option: a bare flag (True), None, or true/false, yes/no, on/off, 1/0."""
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS or text in FALSE_WORDS:
+        return text in TRUE_WORDS
+    raise ConfigError(f"{filter_name}: option {option}={value!r} is a flag (give it bare, or true/false)")
+
+
 _SPEC = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\((.*)\))?\s*$")
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from chemgen.errors import ConfigError
-from chemgen.filters import Candidate, Verdict
+from chemgen.filters import Candidate, Verdict, parse_flag
 from chemgen.known import DEFAULT_INDEX, KnownIndex
 
 MODES = ("novel", "known")
@@ -42,7 +42,7 @@ class NoveltyFilter:
         if index and not self.index_path.exists():
             raise ConfigError(f"novel option index: no such file {self.index_path}")
         self.mode = mode
-        self.strict = _flag("strict", strict)
+        self.strict = parse_flag("novel", "strict", strict)
         self._index: Optional[KnownIndex] = None
 
     def available(self) -> tuple[bool, str]:
@@ -98,14 +98,3 @@ def _findings(in_training: Optional[bool], by_name, by_key) -> list[str]:
     if by_key:
         found.append(f"known structure ({by_key.name or by_key.inchikey})")
     return found
-
-
-def _flag(option: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise ConfigError(f"novel option {option}={value!r} is a flag (give it bare, or true/false)")

@@ -19,7 +19,7 @@ from typing import Any, Optional
 from chemgen import chem
 from chemgen.casing import restore_case as restore
 from chemgen.errors import ConfigError
-from chemgen.filters import Candidate, Verdict
+from chemgen.filters import Candidate, Verdict, parse_flag
 from chemgen.opsin import DEFAULT_TIMEOUT, OpsinProcess, OpsinResult, opsin_available
 
 
@@ -29,7 +29,7 @@ class OpsinFilter:
     name = "opsin"
 
     def __init__(self, restore_case: Any = True, timeout: Any = DEFAULT_TIMEOUT) -> None:
-        self.restore_case = _flag("restore_case", restore_case)
+        self.restore_case = parse_flag("opsin", "restore_case", restore_case)
         self.timeout = _seconds(timeout)
         self._process: Optional[OpsinProcess] = None
 
@@ -73,17 +73,6 @@ def _verdict(result: OpsinResult) -> Verdict:
     mol = chem.mol_from_smiles(result.smiles)
     smiles = chem.smiles_of(mol) or result.smiles
     return Verdict(True, 1.0, "", {"smiles": smiles, "inchikey": chem.inchikey_of(mol)})
-
-
-def _flag(option: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise ConfigError(f"opsin option {option}={value!r} is a flag (true/false)")
 
 
 def _seconds(value: Any) -> float:

@@ -38,7 +38,7 @@ from urllib.parse import urlencode, urlsplit
 import pubchempy
 
 from chemgen.errors import ConfigError
-from chemgen.filters import Candidate, Verdict
+from chemgen.filters import Candidate, Verdict, parse_flag
 from chemgen.progress import progress_bar
 from chemgen_plugins.pubchem_cache import CACHE_FILE, FOUND, NOT_FOUND, UNKNOWN, Answer, AnswerCache, cache_dir
 from chemgen_plugins.throttle import RateLimiter, shared_limiter, throttle_pause
@@ -190,16 +190,6 @@ def _number(option: str, value: Any, minimum: float, integer: bool = False) -> A
     return number
 
 
-def _flag(option: str, value: Any) -> bool:
-    """A yes/no option: True, or one of 1/0, true/false, yes/no, on/off."""
-    text = str(value).strip().lower()
-    if value is True or text in ("1", "true", "yes", "on"):
-        return True
-    if value is False or value is None or text in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"pubchem: {option} must be yes or no, got {value!r}")
-
-
 def _base_url() -> str:
     """``$CHEMGEN_PUBCHEM_URL`` or PubChem's own PUG REST base, checked to be http(s)."""
     url = (os.environ.get("CHEMGEN_PUBCHEM_URL") or DEFAULT_URL).strip().rstrip("/")
@@ -231,7 +221,7 @@ class PubChemFilter:
                  cache_days: Any = 30.0, offline: Any = False, workers: Any = 2,
                  cache_dir: Optional[str] = None, limiter: Optional[RateLimiter] = None) -> None:
         self.mode = _mode(mode)
-        self.offline = _flag("offline", offline) or _flag("CHEMGEN_OFFLINE", os.environ.get("CHEMGEN_OFFLINE"))
+        self.offline = parse_flag("pubchem", "offline", offline) or parse_flag("pubchem", "CHEMGEN_OFFLINE", os.environ.get("CHEMGEN_OFFLINE"))
         self.workers = min(8, _number("workers", workers, 1, integer=True))
         self.base_url = _base_url()
         self.client = PubChemClient(self.base_url, timeout=_number("timeout", timeout, 0.001),
