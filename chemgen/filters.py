@@ -3,7 +3,9 @@
 A filter is any object with a ``name`` (str) and a batch method
 ``check(candidates) -> list[Verdict]`` returning exactly one verdict per
 candidate, in order. It may also define ``available() -> (bool, str)`` (can it
-run here, and if not why) and ``close()`` (release processes, files).
+run here, and if not why), ``prepare()`` (start slow resources early, without
+blocking: the pipeline calls it before sampling) and ``close()`` (release
+processes, files).
 
 Filters are found through the entry-point group ``chemgen.filters``; an entry
 point names a class (or factory) called with the filter's options as keyword
@@ -286,6 +288,14 @@ def apply_filters(
             counts.passed += bool(verdict.passed)
         alive = [c for c in alive if c.verdicts[filter_.name].passed]
     return list(candidates) if keep_failed else alive
+
+
+def prepare_filters(filters: Iterable[Any]) -> None:
+    """Let filters start slow resources (a JVM) while the model samples."""
+    for filter_ in filters:
+        prepare = getattr(filter_, "prepare", None)
+        if callable(prepare):
+            prepare()
 
 
 def close_filters(filters: Iterable[Any]) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Optional, Sequence
 import numpy as np
 
 from chemgen.errors import ConfigError
-from chemgen.filters import Candidate, FilterStats, apply_filters, build_filters, close_filters
+from chemgen.filters import Candidate, FilterStats, apply_filters, build_filters, close_filters, prepare_filters
 from chemgen.model import CharRNN, load
 from chemgen.progress import progress_bar
 from chemgen.score import score_names
@@ -101,6 +101,7 @@ def generate(
     check_rank_by(rank_by)
     built = build_filters(filters)
     try:
+        prepare_filters(built)
         return _generate(model, n, built, dict(temperature=temperature, top_k=top_k, prefix=prefix,
                          max_length=max_length), seed, rank_by, max_tries or 20 * n + 1000, dedupe)
     finally:

@@ -37,6 +37,11 @@ class OpsinFilter:
         """Whether Java and the OPSIN jar were found."""
         return opsin_available()
 
+    def prepare(self) -> None:
+        """Start the JVM now (it boots in the background while the model samples)."""
+        if self.available()[0]:
+            self.process.start()
+
     @property
     def process(self) -> OpsinProcess:
         """The OPSIN process, started on first use."""

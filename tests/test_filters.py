@@ -139,3 +139,21 @@ def test_every_registered_filter_has_a_test():
         module = config["options.entry_points"]["chemgen.filters"].split(f"{name} =")[1].split(":")[0].strip().split(".")[-1]
         candidates = [ROOT / "tests" / f"test_{module}.py", ROOT / "tests" / f"test_{name}.py"]
         assert any(p.exists() and name in p.read_text() for p in candidates), f"filter {name!r} has no test file"
+
+
+def test_prepare_is_called_before_sampling(tiny_model):
+    import chemgen
+
+    class Slow:
+        name = "slow"
+        prepared = False
+
+        def prepare(self):
+            self.prepared = True
+
+        def check(self, candidates):
+            assert self.prepared
+            return [Verdict(True) for _ in candidates]
+
+    slow = Slow()
+    assert len(chemgen.generate(n=3, model=tiny_model, filters=[slow], seed=0)) == 3 and slow.prepared
