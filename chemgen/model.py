@@ -138,11 +138,15 @@ class CharRNN:
             "training": self.training_info_,
         }
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the model file atomically."""
-        arrays = {f"param/{k}": v for k, v in self.params_.items()}
+    def model_arrays(self, params: Optional[dict[str, np.ndarray]] = None) -> dict[str, np.ndarray]:
+        """The arrays of a model file: ``param/*`` (these params, or the model's) and the fingerprint."""
+        arrays = {f"param/{k}": v for k, v in (self.params_ if params is None else params).items()}
         arrays["fingerprint"] = self.fingerprint_
-        modelfile.write_npz(path, arrays, self.model_meta())
+        return arrays
+
+    def save(self, path: str | os.PathLike, params: Optional[dict[str, np.ndarray]] = None) -> None:
+        """Write the model file atomically (with other params, e.g. the best so far, if given)."""
+        modelfile.write_npz(path, self.model_arrays(params), self.model_meta())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CharRNN":

@@ -192,24 +192,14 @@ def _evaluate(model, state: TrainState, valid, best_path, log) -> None:
     line = f"step {state.step}/{model.steps}  loss {state.smooth_loss:.4f}  valid {valid_loss:.4f} nats/char"
     log(line + ("  *best*" if improved and valid is not None else "") + (f"  | {' · '.join(samples)}" if samples else ""))
     if improved and best_path is not None:
-        _with_params(model, model.best_params_, lambda: model.save(best_path), state)
+        model.training_info_.update(_figures(state))
+        model.save(best_path, model.best_params_)
 
 
 def _preview(model, step: int) -> list[str]:
     if not model.n_print:
         return []
     return [c.name for c in model.sample(model.n_print, random_state=step, max_length=120)]
-
-
-def _with_params(model, params, action, state: TrainState):
-    """Run action with other params swapped in and training figures up to date."""
-    current = model.params_
-    model.params_ = params
-    model.training_info_.update(_figures(state))
-    try:
-        return action()
-    finally:
-        model.params_ = current
 
 
 def _figures(state: TrainState) -> dict[str, Any]:
@@ -229,10 +219,9 @@ def _finish(model, state: TrainState) -> None:
 
 def save_checkpoint(model, optimizer, rng: np.random.Generator, state: TrainState, path) -> None:
     """The whole training state in one model file (loadable as a model: its params are the current ones)."""
-    arrays = {f"param/{k}": v for k, v in model.params_.items()}
+    arrays = model.model_arrays()
     arrays.update({f"best/{k}": v for k, v in model.best_params_.items()})
     arrays.update({f"optim/{k}": v for k, v in optimizer.state().items()})
-    arrays["fingerprint"] = model.fingerprint_
     meta = model.model_meta()
     meta["checkpoint"] = {
         "state": asdict(state) | {"best_valid_loss": _json_float(state.best_valid_loss)},
