@@ -24,6 +24,7 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Iterable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,6 +72,27 @@ def misfit(name: str) -> str:
     return ""
 
 
+def _common_misfit(row: dict[str, str]) -> str:
+    name = row["common"]
+    if not name or CAS.match(name) or not WORDY.search(name) or name == row["iupac"]:
+        return "empty, CAS, code or the IUPAC name"
+    return misfit(name)
+
+
+def select(named_reasons: Iterable[tuple[str, str]]) -> tuple[list[str], Counter]:
+    """Sorted unique names whose reason is empty, and a count of every reason for leaving one out."""
+    drops: Counter = Counter()
+    kept = []
+    for name, reason in named_reasons:
+        if reason:
+            drops[reason] += 1
+        else:
+            kept.append(name)
+    unique = sorted(set(kept))
+    drops["duplicates"] += len(kept) - len(unique)
+    return unique, drops
+
+
 def split_of(name: str) -> str:
     """train/valid/test from the first byte of the name's BLAKE2b hash: stable and disjoint."""
     bucket = hashlib.blake2b(name.encode(), digest_size=8).digest()[0] * 100 // 256
@@ -82,36 +104,16 @@ def split_of(name: str) -> str:
 
 
 def systematic_names(rows, opsin: OpsinProcess) -> tuple[list[str], Counter]:
-    drops: Counter = Counter()
-    candidates = []
-    for row in rows:
-        name = restore_case(row["iupac"])
-        if not name:
-            drops["empty"] += 1
-        elif misfit(name):
-            drops[misfit(name)] += 1
-        else:
-            candidates.append(name)
-    unique = sorted(set(candidates))
-    drops["duplicates"] += len(candidates) - len(unique)
+    unique, drops = select(
+        (name, "empty" if not name else misfit(name)) for name in (restore_case(row["iupac"]) for row in rows)
+    )
     parsed = [n for n, r in zip(unique, opsin.parse(unique)) if r.smiles is not None]
     drops["OPSIN cannot parse"] += len(unique) - len(parsed)
     return parsed, drops
 
 
 def common_names(rows, opsin: OpsinProcess) -> tuple[list[str], Counter]:
-    drops: Counter = Counter()
-    names = []
-    for row in rows:
-        name = row["common"]
-        if not name or CAS.match(name) or not WORDY.search(name) or name == row["iupac"]:
-            drops["empty, CAS, code or the IUPAC name"] += 1
-        elif misfit(name):
-            drops[misfit(name)] += 1
-        else:
-            names.append(name)
-    unique = sorted(set(names))
-    drops["duplicates"] += len(names) - len(unique)
+    unique, drops = select((row["common"], _common_misfit(row)) for row in rows)
     return sorted(set(_restore_where_it_helps(unique, opsin))), drops
 
 
