@@ -57,7 +57,7 @@ def log_line(message: str) -> None:
 TRAIN_FLAGS = {  # flag dest -> CharRNN setting
     "cell": "cell", "hidden": "hidden_size", "layers": "num_layers", "optimizer": "optimizer",
     "lr": "learning_rate", "batch_size": "batch_size", "steps": "steps", "clip": "clip",
-    "clip_value": "clip_value", "valid_fraction": "valid_fraction", "eval_every": "eval_every",
+    "clip_value": "clip_value", "dropout": "dropout", "valid_fraction": "valid_fraction", "eval_every": "eval_every",
     "print": "n_print", "dtype": "dtype", "seed": "random_state", "lr_decay": "lr_decay",
 }
 
@@ -78,6 +78,7 @@ def add_train(sub) -> None:
     p.add_argument("--steps", type=non_negative_int, help="optimizer steps (default 3000)")
     p.add_argument("--clip", choices=["norm", "value"], help="clip by global norm or by value (default norm)")
     p.add_argument("--clip-value", type=positive_float, help="clipping threshold (default 5)")
+    p.add_argument("--dropout", type=float, help="share of layer outputs dropped while training, in [0, 1) (default 0)")
     p.add_argument("--valid-fraction", type=float, help="held-out share when --valid is not given (default 0.05)")
     p.add_argument("--eval-every", type=positive_int, help="steps between validation and log lines (default 200)")
     p.add_argument("--print", type=non_negative_int, help="names sampled at each evaluation (default 5)")

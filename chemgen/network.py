@@ -79,22 +79,32 @@ def active_rows(mask: Optional[np.ndarray]) -> Optional[np.ndarray]:
     return mask.sum(axis=1).astype(np.int64)  # (T,)
 
 
+def dropout_mask(shape: tuple[int, ...], rate: float, dtype: np.dtype, rng: np.random.Generator) -> np.ndarray:
+    """Keep each unit with probability 1 - rate, scaled by 1 / (1 - rate) so the expected value is unchanged."""
+    keep = rng.random(shape, dtype=np.float32) >= rate
+    return keep.astype(dtype) * np.asarray(1.0 / (1.0 - rate), dtype=dtype)
+
+
 @dataclass
 class ForwardCache:
     layer_caches: list[Any] = field(default_factory=list)
-    top: Optional[np.ndarray] = None  # (T, B, H) last layer's hidden states
+    top: Optional[np.ndarray] = None  # (T, B, H) last layer's hidden states (after dropout)
+    dropout_masks: list[np.ndarray] = field(default_factory=list)  # per layer (T, B, H), scaled keep masks
     logp: Optional[np.ndarray] = None  # (T, B, V) log-probabilities
 
 
 def forward(
     config: NetConfig, params: Params, inputs: np.ndarray, targets: Optional[np.ndarray] = None,
     mask: Optional[np.ndarray] = None, ws: Optional[Workspace] = None, train: bool = True,
+    dropout: float = 0.0, rng: Optional[np.random.Generator] = None,
 ) -> tuple[np.ndarray, Optional[float], ForwardCache]:
     """Run the stack over inputs (T, B) -> logits (T, B, V), mean loss per character, cache.
 
     The loss (nats per character) is None when no targets are given. With a
     workspace, the cache lives in its buffers until the next forward pass;
-    ``train=False`` skips what only the backward pass needs.
+    ``train=False`` skips what only the backward pass needs. With ``dropout``
+    and ``rng`` (training only), each layer's output is dropped at that rate
+    (inverted dropout on the non-recurrent connections, Zaremba et al. 2014).
     """
     cell, H = cell_of(config), config.hidden_size
     X: np.ndarray = inputs
@@ -105,6 +115,10 @@ def forward(
         state0 = cell.initial_state(inputs.shape[1], H, np.dtype(config.dtype))
         X, _, layer_cache = cell.forward(p, X, state0, active, _scope(ws, layer), train)  # (T, B, H)
         cache.layer_caches.append(layer_cache)
+        if train and dropout > 0 and rng is not None:
+            keep = dropout_mask(X.shape, dropout, X.dtype, rng)  # (T, B, H)
+            cache.dropout_masks.append(keep)
+            X = X * keep
     cache.top = X
     logits = X @ params["Wya"].T + params["by"]  # (T, B, V)
     if targets is None:
@@ -132,6 +146,8 @@ def backward(
     dX = dlogits @ params["Wya"]  # (T, B, H)
     cell = cell_of(config)
     for layer in reversed(range(config.num_layers)):
+        if cache.dropout_masks:
+            dX = dX * cache.dropout_masks[layer]  # (T, B, H) back through this layer's dropout
         layer_grads, dX = cell.backward(layer_params(params, layer), dX, cache.layer_caches[layer], _scope(ws, layer))
         grads.update({f"l{layer}.{k}": v for k, v in layer_grads.items()})
     return grads

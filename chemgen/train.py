@@ -93,12 +93,14 @@ def workspace_of(model) -> Workspace:
     return model._workspace
 
 
-def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: np.ndarray) -> float:
-    """optimize: forward, backward, clip, update on one minibatch; returns its loss."""
+def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: np.ndarray,
+               rng: Optional[np.random.Generator] = None) -> float:
+    """optimize: forward, backward, clip, update on one minibatch; returns its loss (rng draws dropout masks)."""
     rows = rows[np.argsort(-lengths[rows], kind="stable")]  # longest first: finished rows are skipped
     inputs, targets, mask = batch_from_codes(codes[rows], lengths[rows])
     ws = workspace_of(model)
-    _, loss, cache = network.forward(model.net_config_, model.params_, inputs, targets, mask, ws)
+    _, loss, cache = network.forward(model.net_config_, model.params_, inputs, targets, mask, ws,
+                                     dropout=model.dropout, rng=rng)
     grads = network.backward(model.net_config_, model.params_, targets, mask, cache, ws)
     if model.clip == "value":
         clip(grads, model.clip_value)
@@ -159,7 +161,7 @@ def _loop(model, optimizer, rng, state: TrainState, data, valid, checkpoint, che
         while state.step < model.steps:
             optimizer.learning_rate = learning_rate_at(model, state.step)
             rows = rng.integers(0, len(lengths), size=model.batch_size)
-            loss = train_step(model, optimizer, codes, lengths, rows)
+            loss = train_step(model, optimizer, codes, lengths, rows, rng)
             state.smooth_loss = loss if state.smooth_loss is None else 0.98 * state.smooth_loss + 0.02 * loss
             state.step += 1
             bar.update(1)

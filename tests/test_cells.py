@@ -48,6 +48,35 @@ def test_backward_matches_finite_differences(cell, layers, names):
         assert np.abs(numeric - grads[key]).max() / scale < 1e-6, key
 
 
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_backward_through_dropout_matches_finite_differences(cell):
+    vocab = Vocab.from_names(PACKED)
+    config, params = perturbed_params(cell, 2, vocab)
+    inputs, targets, mask = vocab.encode_batch(PACKED)
+
+    def run():  # the same masks every call: a fresh generator with the same seed
+        return network.forward(config, params, inputs, targets, mask, dropout=0.4, rng=np.random.default_rng(7))
+
+    _, _, cache = run()
+    assert len(cache.dropout_masks) == 2 and 0 < (cache.dropout_masks[0] == 0).mean() < 1
+    grads = network.backward(config, params, targets, mask, cache)
+    for key, value in params.items():
+        numeric = numeric_gradient(lambda: run()[1], value)
+        scale = max(1e-8, np.abs(numeric).max())
+        assert np.abs(numeric - grads[key]).max() / scale < 1e-6, key
+
+
+def test_dropout_only_while_training():
+    vocab = Vocab.from_names(NAMES)
+    config, params = perturbed_params("gru", 2, vocab)
+    inputs, targets, mask = vocab.encode_batch(NAMES)
+    plain = network.forward(config, params, inputs, targets, mask)[1]
+    dropped = network.forward(config, params, inputs, targets, mask, dropout=0.5, rng=np.random.default_rng(0))[1]
+    scoring = network.forward(config, params, inputs, targets, mask, train=False, dropout=0.5,
+                              rng=np.random.default_rng(0))[1]
+    assert dropped != plain and scoring == plain
+
+
 def test_output_layer_gradient_alone():
     vocab = Vocab.from_names(NAMES)
     config, params = perturbed_params("rnn", 1, vocab, seed_=3)

@@ -44,6 +44,18 @@ def test_resume_reproduces_the_uninterrupted_run(corpus, tmp_path):
     assert resumed.training_info_["steps_done"] == 40
 
 
+def test_dropout_trains_reproducibly_and_resumes_exactly(corpus, tmp_path):
+    straight = small(steps=40, dropout=0.3, lr_decay=False).fit(corpus)
+    assert not np.array_equal(straight.params_["Wya"], small(steps=40, lr_decay=False).fit(corpus).params_["Wya"])
+    ckpt = tmp_path / "ckpt.npz"
+    small(steps=20, dropout=0.3, lr_decay=False).fit(corpus, checkpoint=ckpt)
+    resumed = small(steps=40, dropout=0.3, lr_decay=False).fit(corpus, resume=ckpt)
+    for key in straight.params_:
+        np.testing.assert_array_equal(straight.params_[key], resumed.params_[key])
+    straight.save(tmp_path / "m.npz")
+    assert CharRNN.load(tmp_path / "m.npz").dropout == 0.3
+
+
 def test_resume_refuses_other_names_or_a_plain_model(corpus, tmp_path):
     ckpt = tmp_path / "ckpt.npz"
     model = small(steps=10).fit(corpus, checkpoint=ckpt)
@@ -85,7 +97,8 @@ def test_interrupt_saves_a_checkpoint(corpus, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("bad", [dict(cell="transformer"), dict(hidden_size=0), dict(learning_rate=-1.0),
-                                 dict(clip="both"), dict(valid_fraction=1.5), dict(dtype="float16")])
+                                 dict(clip="both"), dict(valid_fraction=1.5), dict(dtype="float16"),
+                                 dict(dropout=1.0), dict(dropout=-0.1)])
 def test_bad_settings_are_one_line_errors(bad, corpus):
     with pytest.raises(ConfigError):
         small(**bad).fit(corpus)
