@@ -10,8 +10,9 @@ formula, MW, SMILES, InChI, InChIKey, IUPAC name, common name, synonyms).
 
 Rules (the same input gives the same bytes):
 - systematic: the IUPAC name, standard case restored, kept only if OPSIN parses it;
-- common: the common name, unless it is a CAS number, a catalogue code (has no
-  run of 4 letters), or equal to the IUPAC name; case restored only where that
+- common: the common name, unless it is a CAS or EINECS number, a catalogue code
+  (has no run of 4 letters), equal to the IUPAC name, or in CAS-index inverted
+  form ("nonane, 2-chloro-": not a name chemists say); case restored only where that
   makes OPSIN understand it (``o-cresol`` stays *ortho*);
 - both: at most MAX_LENGTH characters, characters in ALPHABET only, duplicates
   dropped, sorted; split 90/5/5 into train/valid/test by a hash of the name.
@@ -38,6 +39,10 @@ ALPHABET = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-,
 SPLITS = (("train", 90), ("valid", 5), ("test", 5))  # percent, by hash of the name
 CAS = re.compile(r"^\d{2,7}-\d\d-\d$")
 WORDY = re.compile(r"[a-z]{4}")
+EINECS = re.compile(r"^einecs \d{3}-\d{3}-\d$")
+# CAS-index (inverted) form, "parent, substituents-[, modifier]": a comma before a space or a lower-case
+# word; locant lists ("1,2-", "N,N'-") and Greek-letter lists ("alpha,alpha-") are not it.
+INVERTED = re.compile(r",(?: |(?!alpha|beta|gamma|delta|omega)[a-z])")
 OUT = ROOT / "datasets"
 INDEX = ROOT / "chemgen" / "data" / "known_compounds.tsv.gz"
 
@@ -76,6 +81,10 @@ def _common_misfit(row: dict[str, str]) -> str:
     name = row["common"]
     if not name or CAS.match(name) or not WORDY.search(name) or name == row["iupac"]:
         return "empty, CAS, code or the IUPAC name"
+    if EINECS.match(name):
+        return "EINECS number"
+    if INVERTED.search(name):
+        return "CAS-index inverted name"
     return misfit(name)
 
 

@@ -86,7 +86,14 @@ def test_systematic_names_carry_the_current_case_rules(corpora):
 
 def test_common_names_hold_no_registry_numbers(corpora):
     names = [n for split in corpora["common"].values() for n in split]
-    assert not [n for n in names if build.CAS.match(n) or not build.WORDY.search(n)]
+    assert not [n for n in names if build.CAS.match(n) or build.EINECS.match(n) or not build.WORDY.search(n)]
+
+
+def test_common_names_are_not_cas_index_entries(corpora):
+    names = [n for split in corpora["common"].values() for n in split]
+    assert not [n for n in names if build.INVERTED.search(n)]
+    assert build.INVERTED.search("tridecane, 1-iodo-") and build.INVERTED.search("silane,benzoyltrimethyl-")
+    assert not build.INVERTED.search("alpha,alpha-diethylphenethyl alcohol") and not build.INVERTED.search("N,N'-x")
 
 
 def test_known_compounds_index():
