@@ -26,7 +26,7 @@ DEFAULT_MODEL = "systematic"
 # Settings stored by the constructor; each is also a `chemgen train` flag.
 SETTINGS = (
     "cell", "hidden_size", "num_layers", "optimizer", "learning_rate", "lr_decay", "batch_size", "steps",
-    "clip", "clip_value", "dropout", "valid_fraction", "eval_every", "n_print", "dtype", "random_state",
+    "clip", "clip_value", "dropout", "short_below", "short_weight", "valid_fraction", "eval_every", "n_print", "dtype", "random_state",
 )
 
 
@@ -46,6 +46,8 @@ class CharRNN:
         clip: str = "norm",  # "norm" (global L2 norm) or "value" (the seed's elementwise clip)
         clip_value: float = 5.0,  # threshold for either kind of clipping
         dropout: float = 0.0,  # share of each layer's outputs dropped while training (0: none)
+        short_below: int = 0,  # names shorter than this many characters are drawn less often (0: off)
+        short_weight: float = 1.0,  # their chance of being drawn, relative to the other names
         valid_fraction: float = 0.05,  # share of names held out for validation when none are given
         eval_every: int = 200,  # steps between validation, logging and the best-model check
         n_print: int = 5,  # names sampled and printed at each evaluation (the seed printed 7)
@@ -55,7 +57,7 @@ class CharRNN:
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.optimizer, self.learning_rate, self.lr_decay = optimizer, learning_rate, lr_decay
         self.batch_size, self.steps, self.clip, self.clip_value = batch_size, steps, clip, clip_value
-        self.dropout = dropout
+        self.dropout, self.short_below, self.short_weight = dropout, short_below, short_weight
         self.valid_fraction, self.eval_every, self.n_print = valid_fraction, eval_every, n_print
         self.dtype, self.random_state = dtype, random_state
 
@@ -79,6 +81,9 @@ class CharRNN:
             (self.learning_rate > 0, f"learning_rate must be positive, not {self.learning_rate!r}"),
             (self.clip_value > 0, f"clip_value must be positive, not {self.clip_value!r}"),
             (0 <= self.dropout < 1, f"dropout must be in [0, 1), not {self.dropout!r}"),
+            (_positive_int(self.short_below) or self.short_below == 0,
+             f"short_below must be a non-negative integer, not {self.short_below!r}"),
+            (0 < self.short_weight <= 1, f"short_weight must be in (0, 1], not {self.short_weight!r}"),
             (0 <= self.valid_fraction < 1, f"valid_fraction must be in [0, 1), not {self.valid_fraction!r}"),
         ]
         for ok, message in checks:

@@ -93,6 +93,19 @@ def workspace_of(model) -> Workspace:
     return model._workspace
 
 
+def draw_chances(model, lengths: np.ndarray) -> Optional[np.ndarray]:
+    """Each training name's chance of joining a minibatch (N,), or None for uniform draws.
+
+    Names shorter than ``short_below`` characters count ``short_weight`` as much
+    as the rest: small molecules are nearly all known, so seeing them less
+    often steers samples towards novel structures.
+    """
+    if not model.short_below or model.short_weight == 1.0:
+        return None
+    weights = np.where(lengths < model.short_below, model.short_weight, 1.0)  # (N,)
+    return weights / weights.sum()
+
+
 def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: np.ndarray,
                rng: Optional[np.random.Generator] = None) -> float:
     """optimize: forward, backward, clip, update on one minibatch; returns its loss (rng draws dropout masks)."""
@@ -156,11 +169,15 @@ def _prepare(model, train_names: list[str], valid_names: list[str], rng: np.rand
 
 def _loop(model, optimizer, rng, state: TrainState, data, valid, checkpoint, checkpoint_every, best_path, log) -> None:
     codes, lengths = data
+    chances = draw_chances(model, lengths)  # (N,) or None
     bar = progress_bar(total=model.steps, initial=min(state.step, model.steps), desc="training", unit="step")
     try:
         while state.step < model.steps:
             optimizer.learning_rate = learning_rate_at(model, state.step)
-            rows = rng.integers(0, len(lengths), size=model.batch_size)
+            if chances is None:
+                rows = rng.integers(0, len(lengths), size=model.batch_size)
+            else:
+                rows = rng.choice(len(lengths), size=model.batch_size, p=chances)
             loss = train_step(model, optimizer, codes, lengths, rows, rng)
             state.smooth_loss = loss if state.smooth_loss is None else 0.98 * state.smooth_loss + 0.02 * loss
             state.step += 1

@@ -56,6 +56,17 @@ def test_dropout_trains_reproducibly_and_resumes_exactly(corpus, tmp_path):
     assert CharRNN.load(tmp_path / "m.npz").dropout == 0.3
 
 
+def test_short_names_are_drawn_less_often(corpus):
+    from chemgen.train import draw_chances
+
+    lengths = np.array([5, 5, 40, 40])
+    assert draw_chances(small(), lengths) is None
+    chances = draw_chances(small(short_below=10, short_weight=0.25), lengths)
+    np.testing.assert_allclose(chances, [0.1, 0.1, 0.4, 0.4])
+    model = small(steps=30, short_below=12, short_weight=0.2).fit(corpus)
+    assert model.get_params()["short_below"] == 12
+
+
 def test_resume_refuses_other_names_or_a_plain_model(corpus, tmp_path):
     ckpt = tmp_path / "ckpt.npz"
     model = small(steps=10).fit(corpus, checkpoint=ckpt)
@@ -98,7 +109,8 @@ def test_interrupt_saves_a_checkpoint(corpus, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("bad", [dict(cell="transformer"), dict(hidden_size=0), dict(learning_rate=-1.0),
                                  dict(clip="both"), dict(valid_fraction=1.5), dict(dtype="float16"),
-                                 dict(dropout=1.0), dict(dropout=-0.1)])
+                                 dict(dropout=1.0), dict(dropout=-0.1), dict(short_below=-1),
+                                 dict(short_weight=0.0), dict(short_weight=2.0)])
 def test_bad_settings_are_one_line_errors(bad, corpus):
     with pytest.raises(ConfigError):
         small(**bad).fit(corpus)
