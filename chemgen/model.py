@@ -26,7 +26,8 @@ DEFAULT_MODEL = "systematic"
 # Settings stored by the constructor; each is also a `chemgen train` flag.
 SETTINGS = (
     "cell", "hidden_size", "num_layers", "optimizer", "learning_rate", "lr_decay", "batch_size", "steps",
-    "clip", "clip_value", "dropout", "short_below", "short_weight", "valid_fraction", "eval_every", "n_print", "dtype", "random_state",
+    "clip", "clip_value", "dropout", "short_below", "short_weight", "valid_fraction", "eval_every", "n_print",
+    "dtype", "random_state",
 )
 
 
