@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chemgen.casing import restore_case  # noqa: E402
-from chemgen.known import write_index  # noqa: E402
+from chemgen.known import normalize_name, write_index  # noqa: E402
 from chemgen.opsin import OpsinProcess  # noqa: E402
 
 MAX_LENGTH = 80  # longer names are dropped (87% of IUPAC names fit)
@@ -166,7 +166,7 @@ def index_rows(rows) -> list[tuple[str, str, str]]:
     for row in rows:
         for name in (row["iupac"], row["common"]):
             if name and not CAS.match(name) and "\t" not in name:
-                out.add((" ".join(name.lower().split()), row["inchikey"], row["smiles"]))
+                out.add((normalize_name(name), row["inchikey"], row["smiles"]))
     return sorted(out)
 
 
