@@ -67,11 +67,6 @@ class OpsinResult:
     def ok(self) -> bool:
         return self.smiles is not None
 
-    @property
-    def error(self) -> str:
-        """The same as :attr:`reason`."""
-        return self.reason
-
 
 # ---------------------------------------------------------------- locating Java and the jar
 
@@ -226,10 +221,6 @@ class OpsinProcess:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
-
-    def available(self) -> tuple[bool, str]:
-        """Java and the jar were found when this object was made."""
-        return True, ""
 
     @property
     def pid(self) -> Optional[int]:
