@@ -221,7 +221,8 @@ class PubChemFilter:
                  cache_days: Any = 30.0, offline: Any = False, workers: Any = 2,
                  cache_dir: Optional[str] = None, limiter: Optional[RateLimiter] = None) -> None:
         self.mode = _mode(mode)
-        self.offline = parse_flag("pubchem", "offline", offline) or parse_flag("pubchem", "CHEMGEN_OFFLINE", os.environ.get("CHEMGEN_OFFLINE"))
+        self.offline = (parse_flag("pubchem", "offline", offline)
+                        or parse_flag("pubchem", "CHEMGEN_OFFLINE", os.environ.get("CHEMGEN_OFFLINE")))
         self.workers = min(8, _number("workers", workers, 1, integer=True))
         self.base_url = _base_url()
         self.client = PubChemClient(self.base_url, timeout=_number("timeout", timeout, 0.001),
