@@ -58,7 +58,7 @@ TRAIN_FLAGS = {  # flag dest -> CharRNN setting
     "cell": "cell", "hidden": "hidden_size", "layers": "num_layers", "optimizer": "optimizer",
     "lr": "learning_rate", "batch_size": "batch_size", "steps": "steps", "clip": "clip",
     "clip_value": "clip_value", "dropout": "dropout", "short_below": "short_below", "short_weight": "short_weight",
-    "valid_fraction": "valid_fraction", "eval_every": "eval_every",
+    "name_floor": "name_floor", "valid_fraction": "valid_fraction", "eval_every": "eval_every",
     "print": "n_print", "dtype": "dtype", "seed": "random_state", "lr_decay": "lr_decay",
 }
 
@@ -84,6 +84,9 @@ def add_train(sub) -> None:
                    help="draw names shorter than this less often (default 0: every name alike)")
     p.add_argument("--short-weight", type=positive_float, metavar="W",
                    help="their chance of being drawn relative to the others, in (0, 1] (default 1)")
+    p.add_argument("--name-floor", type=float, metavar="NATS",
+                   help="a training name whose loss is already below NATS gives no gradient, so no name is "
+                        "learnt by heart beyond a chance of e^-NATS (default 0: off; 12 for the shipped model)")
     p.add_argument("--valid-fraction", type=float, help="held-out share when --valid is not given (default 0.05)")
     p.add_argument("--eval-every", type=positive_int, help="steps between validation and log lines (default 200)")
     p.add_argument("--print", type=non_negative_int, help="names sampled at each evaluation (default 5)")

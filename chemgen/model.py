@@ -7,6 +7,7 @@ scoring live in chemgen.train, chemgen.sample and chemgen.score.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -26,7 +27,7 @@ DEFAULT_MODEL = "systematic"
 # Settings stored by the constructor; each is also a `chemgen train` flag.
 SETTINGS = (
     "cell", "hidden_size", "num_layers", "optimizer", "learning_rate", "lr_decay", "batch_size", "steps",
-    "clip", "clip_value", "dropout", "short_below", "short_weight", "valid_fraction", "eval_every", "n_print",
+    "clip", "clip_value", "dropout", "short_below", "short_weight", "name_floor", "valid_fraction", "eval_every", "n_print",
     "dtype", "random_state",
 )
 
@@ -49,6 +50,7 @@ class CharRNN:
         dropout: float = 0.0,  # share of each layer's outputs dropped while training (0: none)
         short_below: int = 0,  # names shorter than this many characters are drawn less often (0: off)
         short_weight: float = 1.0,  # their chance of being drawn, relative to the other names
+        name_floor: float = 0.0,  # nats: a name already likelier than e^-name_floor gives no gradient (0: off)
         valid_fraction: float = 0.05,  # share of names held out for validation when none are given
         eval_every: int = 200,  # steps between validation, logging and the best-model check
         n_print: int = 5,  # names sampled and printed at each evaluation (the seed printed 7)
@@ -59,6 +61,7 @@ class CharRNN:
         self.optimizer, self.learning_rate, self.lr_decay = optimizer, learning_rate, lr_decay
         self.batch_size, self.steps, self.clip, self.clip_value = batch_size, steps, clip, clip_value
         self.dropout, self.short_below, self.short_weight = dropout, short_below, short_weight
+        self.name_floor = name_floor
         self.valid_fraction, self.eval_every, self.n_print = valid_fraction, eval_every, n_print
         self.dtype, self.random_state = dtype, random_state
 
@@ -85,6 +88,7 @@ class CharRNN:
             (_positive_int(self.short_below) or self.short_below == 0,
              f"short_below must be a non-negative integer, not {self.short_below!r}"),
             (0 < self.short_weight <= 1, f"short_weight must be in (0, 1], not {self.short_weight!r}"),
+            (0 <= self.name_floor < math.inf, f"name_floor must be a non-negative number of nats, not {self.name_floor!r}"),
             (0 <= self.valid_fraction < 1, f"valid_fraction must be in [0, 1), not {self.valid_fraction!r}"),
         ]
         for ok, message in checks:

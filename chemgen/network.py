@@ -131,13 +131,17 @@ def forward(
 
 def backward(
     config: NetConfig, params: Params, targets: np.ndarray, mask: np.ndarray, cache: ForwardCache,
-    ws: Optional[Workspace] = None,
+    ws: Optional[Workspace] = None, n_chars: Optional[float] = None,
 ) -> Params:
-    """Gradients of the mean loss per character with respect to every parameter."""
+    """Gradients of the mean loss per character with respect to every parameter.
+
+    The mean is over ``n_chars`` characters (default: the mask's), so a mask
+    that leaves some names out drops their terms without rescaling the rest.
+    """
     probs = np.exp(cache.logp)  # (T, B, V)
     dlogits = probs  # reused in place: softmax - one_hot(target)
     np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], 2) - 1.0, 2)
-    dlogits *= (mask / mask.sum())[..., None]  # (T, B, V)
+    dlogits *= (mask / (mask.sum() if n_chars is None else n_chars))[..., None]  # (T, B, V)
     V, H = params["Wya"].shape
     grads: Params = {
         "Wya": dlogits.reshape(-1, V).T @ cache.top.reshape(-1, H),  # (V, H)

@@ -106,6 +106,18 @@ def draw_chances(model, lengths: np.ndarray) -> Optional[np.ndarray]:
     return weights / weights.sum()
 
 
+def above_floor(cache, targets: np.ndarray, mask: np.ndarray, floor: float) -> np.ndarray:
+    """1 for each name in the batch whose loss (nats, the whole name) is still above the floor, else 0 (B,).
+
+    A name the model already gives a chance above e^-floor stops pulling its
+    own probability up: no training name is learnt by heart, so samples do
+    not keep repeating it (per-name "flooding", after Ishida et al. 2020).
+    """
+    token_logp = np.take_along_axis(cache.logp, targets[..., None], axis=2)[..., 0]  # (T, B)
+    name_loss = -(token_logp * mask).sum(axis=0)  # (B,)
+    return (name_loss > floor).astype(mask.dtype)  # (B,)
+
+
 def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: np.ndarray,
                rng: Optional[np.random.Generator] = None) -> float:
     """optimize: forward, backward, clip, update on one minibatch; returns its loss (rng draws dropout masks)."""
@@ -114,7 +126,8 @@ def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: n
     ws = workspace_of(model)
     _, loss, cache = network.forward(model.net_config_, model.params_, inputs, targets, mask, ws,
                                      dropout=model.dropout, rng=rng)
-    grads = network.backward(model.net_config_, model.params_, targets, mask, cache, ws)
+    grad_mask = mask if not model.name_floor else mask * above_floor(cache, targets, mask, model.name_floor)
+    grads = network.backward(model.net_config_, model.params_, targets, grad_mask, cache, ws, n_chars=mask.sum())
     if model.clip == "value":
         clip(grads, model.clip_value)
     else:

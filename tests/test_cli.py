@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from chemgen import CharRNN
 from chemgen.cli import main
 
 
@@ -43,10 +44,16 @@ def test_train_generate_score_round(names_file, tmp_path):
 def test_resume_continues_to_more_steps(names_file, tmp_path):
     out = tmp_path / "m.npz"
     common = ["--hidden", 16, "--batch-size", 8, "--eval-every", 10, "--seed", 0, "--print", 0]
-    assert run("train", names_file, "--out", out, "--steps", 10, *common)[0] == 0
+    assert run("train", names_file, "--out", out, "--steps", 10, "--name-floor", 30, *common)[0] == 0
     code, _, err = run("train", names_file, "--out", out, "--steps", 20, "--resume", tmp_path / "m.ckpt.npz", *common)
     assert code == 0, err
     assert "step 20/20" in err and "step 10/20" not in err
+    assert CharRNN.load(out).name_floor == 30  # settings come from the checkpoint
+
+
+def test_a_negative_name_floor_is_one_line_and_exit_2(names_file, tmp_path):
+    code, _, err = run("train", names_file, "--out", tmp_path / "m.npz", "--name-floor", -1)
+    assert code == 2 and "name_floor must be a non-negative number of nats" in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.parametrize("args, message", [

@@ -67,6 +67,30 @@ def test_short_names_are_drawn_less_often(corpus):
     assert model.get_params()["short_below"] == 12
 
 
+def test_name_floor_keeps_every_name_below_the_capped_chance(tmp_path):
+    names = ["methane", "ethane", "propane", "butane", "pentane"] * 4
+    settings = dict(hidden_size=32, steps=300, batch_size=8, valid_fraction=0, random_state=0)
+    free = -small(**settings).fit(names).score(names[:5])  # (5,) nats per name
+    floored_model = small(name_floor=3.5, **settings).fit(names)
+    floored = -floored_model.score(names[:5])
+    assert free.max() < 2.7 < floored.min()  # learnt by heart without the floor; held near it with
+    floored_model.save(tmp_path / "m.npz")
+    assert CharRNN.load(tmp_path / "m.npz").name_floor == 3.5
+
+
+def test_names_under_the_name_floor_give_no_gradient(corpus):
+    from chemgen.train import above_floor
+
+    model = small(steps=1, name_floor=1e9, lr_decay=False).fit(corpus)
+    untouched = small(steps=0).fit(corpus)
+    for key in model.params_:
+        np.testing.assert_array_equal(model.params_[key], untouched.params_[key])
+    cache = type("Cache", (), {"logp": np.log(np.full((3, 2, 4), 0.25))})()
+    targets, mask = np.zeros((3, 2), dtype=np.int32), np.array([[1, 1], [1, 1], [1, 0]], dtype=np.float32)
+    for floor, expected in ((4.5, [0, 0]), (3.5, [1, 0]), (2.5, [1, 1])):  # losses: 3 and 2 chars x ln 4 nats
+        np.testing.assert_array_equal(above_floor(cache, targets, mask, floor), expected)
+
+
 def test_resume_refuses_other_names_or_a_plain_model(corpus, tmp_path):
     ckpt = tmp_path / "ckpt.npz"
     model = small(steps=10).fit(corpus, checkpoint=ckpt)
@@ -110,7 +134,8 @@ def test_interrupt_saves_a_checkpoint(corpus, tmp_path, monkeypatch):
 @pytest.mark.parametrize("bad", [dict(cell="transformer"), dict(hidden_size=0), dict(learning_rate=-1.0),
                                  dict(clip="both"), dict(valid_fraction=1.5), dict(dtype="float16"),
                                  dict(dropout=1.0), dict(dropout=-0.1), dict(short_below=-1),
-                                 dict(short_weight=0.0), dict(short_weight=2.0)])
+                                 dict(short_weight=0.0), dict(short_weight=2.0), dict(name_floor=-1.0),
+                                 dict(name_floor=float("nan"))])
 def test_bad_settings_are_one_line_errors(bad, corpus):
     with pytest.raises(ConfigError):
         small(**bad).fit(corpus)
