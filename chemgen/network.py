@@ -161,8 +161,13 @@ def sequence_logp(config: NetConfig, params: Params, inputs: np.ndarray, targets
                   mask: np.ndarray) -> np.ndarray:
     """Each sequence's log-likelihood (B,): the sum over its characters and the end token."""
     _, _, cache = forward(config, params, inputs, targets, mask, train=False)
-    token_logp = np.take_along_axis(cache.logp, targets[..., None], axis=2)[..., 0]  # (T, B)
-    return (token_logp * mask).sum(axis=0).astype(np.float64)  # (B,)
+    return logp_of_targets(cache.logp, targets, mask).astype(np.float64)  # (B,)
+
+
+def logp_of_targets(logp: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each sequence's log-likelihood (B,) from the log-probabilities (T, B, V) of a forward pass."""
+    token_logp = np.take_along_axis(logp, targets[..., None], axis=2)[..., 0]  # (T, B)
+    return (token_logp * mask).sum(axis=0)  # (B,)
 
 
 def initial_states(config: NetConfig, batch: int) -> list[tuple[np.ndarray, ...]]:

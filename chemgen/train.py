@@ -113,8 +113,7 @@ def above_floor(cache, targets: np.ndarray, mask: np.ndarray, floor: float) -> n
     own probability up: no training name is learnt by heart, so samples do
     not keep repeating it (per-name "flooding", after Ishida et al. 2020).
     """
-    token_logp = np.take_along_axis(cache.logp, targets[..., None], axis=2)[..., 0]  # (T, B)
-    name_loss = -(token_logp * mask).sum(axis=0)  # (B,)
+    name_loss = -network.logp_of_targets(cache.logp, targets, mask)  # (B,)
     return (name_loss > floor).astype(mask.dtype)  # (B,)
 
 
