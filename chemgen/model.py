@@ -27,8 +27,8 @@ DEFAULT_MODEL = "systematic"
 # Settings stored by the constructor; each is also a `chemgen train` flag.
 SETTINGS = (
     "cell", "hidden_size", "num_layers", "optimizer", "learning_rate", "lr_decay", "batch_size", "steps",
-    "clip", "clip_value", "dropout", "short_below", "short_weight", "name_floor", "valid_fraction", "eval_every", "n_print",
-    "dtype", "random_state",
+    "clip", "clip_value", "dropout", "short_below", "short_weight", "name_floor", "valid_fraction", "eval_every",
+    "n_print", "dtype", "random_state",
 )
 
 
@@ -88,7 +88,8 @@ class CharRNN:
             (_positive_int(self.short_below) or self.short_below == 0,
              f"short_below must be a non-negative integer, not {self.short_below!r}"),
             (0 < self.short_weight <= 1, f"short_weight must be in (0, 1], not {self.short_weight!r}"),
-            (0 <= self.name_floor < math.inf, f"name_floor must be a non-negative number of nats, not {self.name_floor!r}"),
+            (0 <= self.name_floor < math.inf,
+             f"name_floor must be a non-negative number of nats, not {self.name_floor!r}"),
             (0 <= self.valid_fraction < 1, f"valid_fraction must be in [0, 1), not {self.valid_fraction!r}"),
         ]
         for ok, message in checks:
