@@ -91,6 +91,7 @@ class ForwardCache:
     top: Optional[np.ndarray] = None  # (T, B, H) last layer's hidden states (after dropout)
     dropout_masks: list[np.ndarray] = field(default_factory=list)  # per layer (T, B, H), scaled keep masks
     logp: Optional[np.ndarray] = None  # (T, B, V) log-probabilities
+    name_logp: Optional[np.ndarray] = None  # (B,) each name's log-likelihood (with targets)
 
 
 def forward(
@@ -124,8 +125,8 @@ def forward(
     if targets is None:
         return logits, None, cache
     cache.logp = log_softmax(logits)  # (T, B, V)
-    token_logp = np.take_along_axis(cache.logp, targets[..., None], axis=2)[..., 0]  # (T, B)
-    loss = -float((token_logp * mask).sum() / mask.sum())
+    cache.name_logp = logp_of_targets(cache.logp, targets, mask)  # (B,)
+    loss = -float(cache.name_logp.sum() / mask.sum())
     return logits, loss, cache
 
 
@@ -161,7 +162,7 @@ def sequence_logp(config: NetConfig, params: Params, inputs: np.ndarray, targets
                   mask: np.ndarray) -> np.ndarray:
     """Each sequence's log-likelihood (B,): the sum over its characters and the end token."""
     _, _, cache = forward(config, params, inputs, targets, mask, train=False)
-    return logp_of_targets(cache.logp, targets, mask).astype(np.float64)  # (B,)
+    return cache.name_logp.astype(np.float64)  # (B,)
 
 
 def logp_of_targets(logp: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -106,15 +106,14 @@ def draw_chances(model, lengths: np.ndarray) -> Optional[np.ndarray]:
     return weights / weights.sum()
 
 
-def above_floor(cache, targets: np.ndarray, mask: np.ndarray, floor: float) -> np.ndarray:
-    """1 for each name in the batch whose loss (nats, the whole name) is still above the floor, else 0 (B,).
+def above_floor(name_logp: np.ndarray, floor: float) -> np.ndarray:
+    """1 for each name in the batch whose loss (-name_logp (B,), nats) is still above the floor, else 0 (B,).
 
     A name the model already gives a chance above e^-floor stops pulling its
     own probability up: no training name is learnt by heart, so samples do
     not keep repeating it (per-name "flooding", after Ishida et al. 2020).
     """
-    name_loss = -network.logp_of_targets(cache.logp, targets, mask)  # (B,)
-    return (name_loss > floor).astype(mask.dtype)  # (B,)
+    return (-name_logp > floor).astype(name_logp.dtype)  # (B,)
 
 
 def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: np.ndarray,
@@ -125,7 +124,7 @@ def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: n
     ws = workspace_of(model)
     _, loss, cache = network.forward(model.net_config_, model.params_, inputs, targets, mask, ws,
                                      dropout=model.dropout, rng=rng)
-    grad_mask = mask if not model.name_floor else mask * above_floor(cache, targets, mask, model.name_floor)
+    grad_mask = mask if not model.name_floor else mask * above_floor(cache.name_logp, model.name_floor)
     grads = network.backward(model.net_config_, model.params_, targets, grad_mask, cache, ws, n_chars=mask.sum())
     if model.clip == "value":
         clip(grads, model.clip_value)

@@ -79,16 +79,18 @@ def test_name_floor_keeps_every_name_below_the_capped_chance(tmp_path):
 
 
 def test_names_under_the_name_floor_give_no_gradient(corpus):
+    from chemgen.network import logp_of_targets
     from chemgen.train import above_floor
 
     model = small(steps=1, name_floor=1e9, lr_decay=False).fit(corpus)
     untouched = small(steps=0).fit(corpus)
     for key in model.params_:
         np.testing.assert_array_equal(model.params_[key], untouched.params_[key])
-    cache = type("Cache", (), {"logp": np.log(np.full((3, 2, 4), 0.25))})()
+    logp = np.log(np.full((3, 2, 4), 0.25, dtype=np.float32))  # (T, B, V)
     targets, mask = np.zeros((3, 2), dtype=np.int32), np.array([[1, 1], [1, 1], [1, 0]], dtype=np.float32)
+    name_logp = logp_of_targets(logp, targets, mask)  # (B,)
     for floor, expected in ((4.5, [0, 0]), (3.5, [1, 0]), (2.5, [1, 1])):  # losses: 3 and 2 chars x ln 4 nats
-        np.testing.assert_array_equal(above_floor(cache, targets, mask, floor), expected)
+        np.testing.assert_array_equal(above_floor(name_logp, floor), expected)
 
 
 def test_resume_refuses_other_names_or_a_plain_model(corpus, tmp_path):
