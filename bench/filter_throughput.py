@@ -4,7 +4,7 @@
 
 Three ways to turn the names of ``datasets/systematic/test.txt`` into SMILES:
 
-* ``OpsinProcess`` (chemgen.opsin): one JVM kept running, names streamed on
+* ``OpsinProcess`` (chemgen.chem.opsin): one JVM kept running, names streamed on
   stdin; timed warm (after ``--warm`` training names went through it), best
   of ``--rounds`` passes;
 * py2opsin, one call per batch: a JVM started for the whole list;
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import print_table  # noqa: E402
-from chemgen.opsin import OpsinProcess, find_java  # noqa: E402
+from chemgen.chem.opsin import OpsinProcess, find_java  # noqa: E402
 
 TEST_NAMES = ROOT / "datasets" / "systematic" / "test.txt"
 WARM_NAMES = ROOT / "datasets" / "systematic" / "train.txt"

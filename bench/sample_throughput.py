@@ -19,7 +19,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from bench.common import print_table  # noqa: E402
-from chemgen import load, network, seed  # noqa: E402
+from chemgen import load
+from chemgen.model import network, seed  # noqa: E402
 
 
 def chemgen_rate(model, count: int) -> float:

@@ -20,11 +20,13 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from bench.common import corpus, print_table  # noqa: E402
-from chemgen import network, seed  # noqa: E402
-from chemgen.model import CharRNN  # noqa: E402
-from chemgen.optim import Adam  # noqa: E402
-from chemgen.train import train_step  # noqa: E402
-from chemgen.vocab import Vocab  # noqa: E402
+from chemgen.model import network, seed  # noqa: E402
+from chemgen.model.cells import Workspace  # noqa: E402
+from chemgen.model.config import TrainConfig  # noqa: E402
+from chemgen.model.modelfile import Learned  # noqa: E402
+from chemgen.model.optim import Adam  # noqa: E402
+from chemgen.model.train import train_step  # noqa: E402
+from chemgen.model.vocab import Vocab  # noqa: E402
 
 
 def batches(names: list[str], vocab: Vocab, batch: int, steps: int, rng) -> list:
@@ -33,17 +35,16 @@ def batches(names: list[str], vocab: Vocab, batch: int, steps: int, rng) -> list
 
 
 def chemgen_rate(cell: str, names, vocab, args) -> float:
-    model = CharRNN(cell=cell, hidden_size=args.hidden, batch_size=args.batch, random_state=0)
-    model.vocab_ = vocab
-    model.net_config_ = network.NetConfig(cell, args.hidden, 1, vocab.size, "float32")
-    model.params_ = network.init_params(model.net_config_, np.random.default_rng(0))
-    optimizer = Adam(1e-3)
+    config = TrainConfig(cell=cell, hidden_size=args.hidden, batch_size=args.batch, random_state=0)
+    net = network.NetConfig(cell, args.hidden, 1, vocab.size, "float32")
+    learned = Learned(net, network.init_params(net, np.random.default_rng(0)), vocab, np.zeros(0, np.uint64))
+    optimizer, workspace = Adam(1e-3), Workspace()
     work = batches(names, vocab, args.batch, args.steps + args.warmup, np.random.default_rng(1))
     chars = 0
     for i, (codes, lengths, rows) in enumerate(work):
         if i == args.warmup:
             start, chars = time.perf_counter(), 0
-        train_step(model, optimizer, codes, lengths, rows)
+        train_step(config, learned, optimizer, codes, lengths, rows, workspace)
         chars += int(lengths[rows].sum() + len(rows))
     return chars / (time.perf_counter() - start)
 
@@ -59,7 +60,7 @@ def torch_rate(cell: str, names, vocab, args) -> float:
     params = list(rnn.parameters()) + list(head.parameters())
     optimizer = torch.optim.Adam(params, lr=1e-3)
     work = batches(names, vocab, args.batch, args.steps + args.warmup, np.random.default_rng(1))
-    from chemgen.vocab import batch_from_codes
+    from chemgen.model.vocab import batch_from_codes
 
     chars = 0
     for i, (codes, lengths, rows) in enumerate(work):

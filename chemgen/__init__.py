@@ -9,7 +9,7 @@
 """
 from chemgen.errors import ChemgenError, ConfigError, FilterError, ModelFileError, VocabularyError
 from chemgen.filters import Candidate, Verdict, inject_filter
-from chemgen.model import CharRNN, load, shipped_models
+from chemgen.model.estimator import CharRNN, load, shipped_models
 from chemgen.pipeline import check, generate
 
 __version__ = "0.1.0"

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+import typing
+from typing import Any, Optional, Sequence
 
 from chemgen.errors import ChemgenError
 
@@ -40,8 +41,8 @@ def non_negative_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be positive and finite, not {text}")
     return value
 
 
@@ -54,13 +55,39 @@ def log_line(message: str) -> None:
 
 # ---------------------------------------------------------------- train
 
-TRAIN_FLAGS = {  # flag dest -> CharRNN setting
-    "cell": "cell", "hidden": "hidden_size", "layers": "num_layers", "optimizer": "optimizer",
-    "lr": "learning_rate", "batch_size": "batch_size", "steps": "steps", "clip": "clip",
-    "clip_value": "clip_value", "dropout": "dropout", "short_below": "short_below", "short_weight": "short_weight",
-    "name_floor": "name_floor", "valid_fraction": "valid_fraction", "eval_every": "eval_every",
-    "print": "n_print", "dtype": "dtype", "seed": "random_state", "lr_decay": "lr_decay",
-}
+
+def config_flag_type(name: str, field_type: Any, check) -> Any:
+    """An argparse type for one TrainConfig field: parse, then run the field's own check."""
+    def convert(text: str) -> Any:
+        try:
+            value = int(text) if field_type in (int, Optional[int]) else float(text) if field_type is float else text
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} needs a number, not {text!r}") from None
+        message = check(name, value)
+        if message:
+            raise argparse.ArgumentTypeError(message)
+        return value
+    return convert
+
+
+def add_config_flags(p) -> None:
+    """One flag per TrainConfig field: name, type, choices, help and default all come from the field."""
+    from dataclasses import fields
+
+    from chemgen.model.config import TrainConfig
+
+    hints = typing.get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        meta = f.metadata
+        help_text = f"{meta['help']} (default {f.default})".replace("%", "%%")
+        if hints[f.name] is bool:
+            p.add_argument(meta["flag"], dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                           help=help_text)
+        elif meta["choices"]:
+            p.add_argument(meta["flag"], dest=f.name, choices=meta["choices"], default=None, help=help_text)
+        else:
+            p.add_argument(meta["flag"], dest=f.name, type=config_flag_type(f.name, hints[f.name], meta["check"]),
+                           default=None, metavar=meta["metavar"], help=help_text)
 
 
 def add_train(sub) -> None:
@@ -68,30 +95,7 @@ def add_train(sub) -> None:
     p.add_argument("names", help="training names, one per line (- for stdin)")
     p.add_argument("--out", required=True, help="model file to write (the best model by validation loss)")
     p.add_argument("--valid", help="validation names file (default: hold out --valid-fraction of the names)")
-    p.add_argument("--cell", choices=["rnn", "gru", "lstm"], help="recurrent cell (default gru; rnn is the seed's)")
-    p.add_argument("--hidden", type=positive_int, help="hidden units per layer (default 256)")
-    p.add_argument("--layers", type=positive_int, help="stacked recurrent layers (default 1)")
-    p.add_argument("--optimizer", choices=["adam", "sgd"], help="optimizer (default adam; sgd is the seed's)")
-    p.add_argument("--lr", type=positive_float, help="learning rate (default 3e-3)")
-    p.add_argument("--lr-decay", dest="lr_decay", action=argparse.BooleanOptionalAction, default=None,
-                   help="cosine decay of the learning rate to 10%% (default on)")
-    p.add_argument("--batch-size", type=positive_int, help="names per minibatch (default 64)")
-    p.add_argument("--steps", type=non_negative_int, help="optimizer steps (default 3000)")
-    p.add_argument("--clip", choices=["norm", "value"], help="clip by global norm or by value (default norm)")
-    p.add_argument("--clip-value", type=positive_float, help="clipping threshold (default 5)")
-    p.add_argument("--dropout", type=float, help="share of layer outputs dropped while training, in [0, 1) (default 0)")
-    p.add_argument("--short-below", type=non_negative_int, metavar="CHARS",
-                   help="draw names shorter than this less often (default 0: every name alike)")
-    p.add_argument("--short-weight", type=positive_float, metavar="W",
-                   help="their chance of being drawn relative to the others, in (0, 1] (default 1)")
-    p.add_argument("--name-floor", type=float, metavar="NATS",
-                   help="a training name whose loss is already below NATS gives no gradient, so no name is "
-                        "learnt by heart beyond a chance of e^-NATS (default 0: off; 12 for the shipped model)")
-    p.add_argument("--valid-fraction", type=float, help="held-out share when --valid is not given (default 0.05)")
-    p.add_argument("--eval-every", type=positive_int, help="steps between validation and log lines (default 200)")
-    p.add_argument("--print", type=non_negative_int, help="names sampled at each evaluation (default 5)")
-    p.add_argument("--dtype", choices=["float32", "float64"], help="float type (default float32)")
-    p.add_argument("--seed", type=int, help="random seed: same seed, same model")
+    add_config_flags(p)
     p.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt.npz)")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=500, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", help="continue from this checkpoint (same names; settings from it unless given)")
@@ -104,19 +108,21 @@ def checkpoint_path(out: str) -> str:
 
 
 def run_train(args) -> int:
-    from chemgen import modelfile
-    from chemgen.model import CharRNN
-    from chemgen.names_io import read_training_names
-    from chemgen.train import TrainingInterrupted
+    from chemgen.io.atomic import check_writable
+    from chemgen.io.names import read_training_names
+    from chemgen.model import modelfile
+    from chemgen.model.config import known_settings, setting_names
+    from chemgen.model.estimator import CharRNN
+    from chemgen.model.train import TrainingInterrupted
 
+    ckpt = args.checkpoint or checkpoint_path(args.out)
+    check_writable(args.out, "model file")
+    check_writable(ckpt, "checkpoint")
     names = read_training_names(args.names)
     valid = read_training_names(args.valid) if args.valid else None
-    settings = {}
-    if args.resume:
-        settings = dict(modelfile.read_npz(args.resume)[1].get("settings", {}))
-    settings.update({TRAIN_FLAGS[k]: v for k, v in vars(args).items() if k in TRAIN_FLAGS and v is not None})
+    settings = known_settings(modelfile.read_npz(args.resume)[1].get("settings", {})) if args.resume else {}
+    settings.update({k: v for k, v in vars(args).items() if k in setting_names() and v is not None})
     model = CharRNN(**settings)
-    ckpt = args.checkpoint or checkpoint_path(args.out)
     try:
         model.fit(names, valid, checkpoint=ckpt, checkpoint_every=args.checkpoint_every, resume=args.resume,
                   best_path=args.out, log=log_line)
@@ -127,8 +133,10 @@ def run_train(args) -> int:
         return EXIT_INTERRUPTED
     model.save(args.out)
     info = model.training_info_
-    print(f"saved {args.out}: {info.get('steps_done')} steps, best validation loss "
-          f"{info.get('best_valid_loss')} nats/char at step {info.get('best_step')}", file=sys.stderr)
+    best = info.get("best_valid_loss")
+    best_text = f"best validation loss {best:.4f} nats/char at step {info.get('best_step')}" if best is not None \
+        else "no validation names, so the last step's model was kept"
+    print(f"saved {args.out}: {info.get('steps_done')} steps, {best_text}", file=sys.stderr)
     return 0
 
 
@@ -139,18 +147,23 @@ def add_model_option(p) -> None:
     p.add_argument("--model", help="model file or shipped model name (default: the shipped systematic model)")
 
 
-def add_output_options(p, default_filters: str) -> None:
-    p.add_argument("--filters", default=default_filters,
+def add_output_options(p) -> None:
+    from chemgen.filters import DEFAULT_FILTERS
+    from chemgen.io.writers import IMAGE_FORMATS, RESULT_FORMATS
+
+    p.add_argument("--filters", default=DEFAULT_FILTERS,
                    help=f"comma-separated filters, each optionally with options: "
-                        f"'suffix,opsin,rdkit(mw=150:500,lipinski)'; 'none' for raw names (default {default_filters})")
-    p.add_argument("--format", choices=["table", "csv", "jsonl", "sdf", "names"], default=None,
+                        f"'suffix,opsin,rdkit(mw=150:500,lipinski)'; 'none' for raw names (default {DEFAULT_FILTERS})")
+    p.add_argument("--format", choices=list(RESULT_FORMATS), default=None,
                    help="output format (default: table on a terminal, csv otherwise)")
     p.add_argument("--output", "-o", help="write to this file instead of stdout (required for sdf)")
-    p.add_argument("--image", help="also draw the top structures to this PNG or SVG file")
+    p.add_argument("--image", help=f"also draw the top structures to this {' or '.join(IMAGE_FORMATS).upper()} file")
     p.add_argument("--offline", action="store_true", help="no network: the pubchem filter answers from its cache only")
 
 
 def add_generate(sub) -> None:
+    from chemgen.filters import RANK_KEYS
+
     p = sub.add_parser("generate", help="sample names, filter them, rank them",
                        description="Sample candidate names from a model, keep those passing the filters, rank by log-likelihood.")
     add_model_option(p)
@@ -159,11 +172,11 @@ def add_generate(sub) -> None:
     p.add_argument("--top-k", type=positive_int, help="sample only from the k likeliest characters")
     p.add_argument("--prefix", default="", help="start every name with this text")
     p.add_argument("--max-length", type=positive_int, default=200, help="longest name sampled (default 200)")
-    p.add_argument("--seed", type=int, help="random seed")
-    p.add_argument("--rank-by", choices=["logp", "logp-per-char"], default="logp", help="ranking key (default logp)")
+    p.add_argument("--seed", type=non_negative_int, help="random seed")
+    p.add_argument("--rank-by", choices=list(RANK_KEYS), default="logp", help="ranking key (default logp)")
     p.add_argument("--max-tries", type=positive_int, help="cap on names sampled (default 20*n+1000)")
     p.add_argument("--keep-duplicates", action="store_true", help="keep names that give the same structure")
-    add_output_options(p, "opsin,rdkit")
+    add_output_options(p)
     p.set_defaults(run=run_generate)
 
 
@@ -172,7 +185,7 @@ def add_filter(sub) -> None:
                        description="Run the filter stage over names (one per line); every name is reported.")
     p.add_argument("names", help="names file, or - for stdin")
     p.add_argument("--model", help="also score names with this model (file or shipped name)")
-    add_output_options(p, "opsin,rdkit")
+    add_output_options(p)
     p.set_defaults(run=run_filter)
 
 
@@ -182,7 +195,8 @@ def run_generate(args) -> int:
     prepare_output(args)
     results = generate(n=args.n, model=args.model, filters=args.filters, temperature=args.temperature,
                        top_k=args.top_k, prefix=args.prefix, max_length=args.max_length, seed=args.seed,
-                       rank_by=args.rank_by, max_tries=args.max_tries, dedupe=not args.keep_duplicates)
+                       rank_by=args.rank_by, max_tries=args.max_tries, dedupe=not args.keep_duplicates,
+                       filter_options=filter_options(args))
     write_results(results, args)
     print(f"chemgen: {results.summary()}", file=sys.stderr)
     if len(results) < args.n:
@@ -192,42 +206,46 @@ def run_generate(args) -> int:
 
 
 def run_filter(args) -> int:
-    from chemgen.names_io import iter_names
+    from chemgen.io.names import iter_names
     from chemgen.pipeline import check
 
     prepare_output(args)
     names = [name for _, name in iter_names(args.names)]
-    results = check(names, filters=args.filters, model=args.model)
+    results = check(names, filters=args.filters, model=args.model, filter_options=filter_options(args))
     write_results(results, args)
     print(f"chemgen: {results.summary()}", file=sys.stderr)
     return 0
 
 
+def filter_options(args) -> dict[str, Any]:
+    """Options for every filter that takes them, from run-wide flags."""
+    return {"offline": True} if args.offline else {}
+
+
 def prepare_output(args) -> None:
-    """Validate output options before any work, and apply --offline."""
+    """Validate output options and paths before any work."""
+    from chemgen.io.atomic import check_writable
+    from chemgen.io.writers import FILE_FORMATS, IMAGE_FORMATS
+
     if args.format is None:
         args.format = "table" if args.output is None and sys.stdout.isatty() else "csv"
-    if args.format == "sdf" and not args.output:
-        raise ChemgenError("--format sdf writes a file: give --output FILE.sdf")
-    if args.image and not args.image.lower().endswith((".png", ".svg")):
+    if args.format in FILE_FORMATS and not args.output:
+        raise ChemgenError(f"--format {args.format} writes a file: give --output FILE.{args.format}")
+    if args.image and not args.image.lower().endswith(tuple(f".{f}" for f in IMAGE_FORMATS)):
         raise ChemgenError(f"--image must end in .png or .svg, not {args.image!r}")
-    if args.offline:
-        os.environ["CHEMGEN_OFFLINE"] = "1"
+    for path, what in ((args.output, "--output"), (args.image, "--image")):
+        if path:
+            check_writable(path, what)
 
 
 def write_results(results, args) -> None:
-    from chemgen import export
+    from chemgen.io import writers
 
-    if args.format == "sdf":
-        written = export.write_sdf(results, args.output)
+    written = writers.write(results, args.output or sys.stdout, args.format)
+    if args.format in writers.FILE_FORMATS:
         print(f"chemgen: wrote {written} structures to {args.output}", file=sys.stderr)
-    elif args.output:
-        with export.atomic_text(args.output) as handle:
-            export.FORMATS[args.format](results, handle)
-    else:
-        export.FORMATS[args.format](results, sys.stdout)
     if args.image:
-        drawn = export.write_grid_image(results, args.image)
+        drawn = writers.write(results, args.image)
         print(f"chemgen: drew {drawn} structures to {args.image}", file=sys.stderr)
 
 
@@ -243,14 +261,14 @@ def add_score(sub) -> None:
 
 
 def run_score(args) -> int:
-    from chemgen.model import load
-    from chemgen.names_io import iter_names, printable
-    from chemgen.score import score_names
+    from chemgen.model.estimator import load
+    from chemgen.io.names import iter_names, printable
+    from chemgen.model.score import score_names
 
     model = load(args.model)
     out = sys.stdout
     out.write("name\tlogp\tlogp_per_char\tn_chars\terror\n")
-    for record in score_names(model, (name for _, name in iter_names(args.names))):
+    for record in score_names(model.learned_, (name for _, name in iter_names(args.names))):
         logp = "" if record.logp is None else f"{record.logp:.6f}"
         per_char = "" if record.logp_per_char is None else f"{record.logp_per_char:.6f}"
         out.write(f"{printable(record.name, 10_000)}\t{logp}\t{per_char}\t{record.n_chars}\t{record.error}\n")
@@ -266,28 +284,11 @@ def add_filters(sub) -> None:
 
 
 def run_filters(args) -> int:
-    from chemgen.filters import discover_filters
+    from chemgen.filters import discover_filters, filter_status
 
-    installed = discover_filters()
-    for name, entry in sorted(installed.items()):
-        status = f"cannot load: {entry.load_error}" if entry.load_error else _availability(name, installed)
-        print(f"{name:<10} {entry.source:<28} {status}")
+    for name, entry in sorted(discover_filters().items()):
+        print(f"{name:<10} {entry.source:<28} {filter_status(entry)}")
     return 0
-
-
-def _availability(name: str, installed) -> str:
-    from chemgen.filters import build_filter
-
-    try:
-        instance = build_filter(name, {}, installed)
-    except Exception as exc:  # a plugin's constructor failing is a status to show, not a crash
-        return f"cannot start: {exc}"
-    available = getattr(instance, "available", None)
-    ok, why = available() if callable(available) else (True, "")
-    close = getattr(instance, "close", None)
-    if callable(close):
-        close()
-    return "ready" if ok else f"unavailable: {why}"
 
 
 def add_evaluate(sub) -> None:

@@ -19,28 +19,27 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from chemgen.filters import Candidate
-from chemgen.pipeline import check
-from chemgen.progress import progress_bar
+from chemgen.filters import Candidate, FilterStage
+from chemgen.io.progress import progress_bar
 
 VALIDITY_FILTERS = ["opsin", "rdkit"]
 DIVERSITY_SAMPLE = 2000
 CHUNK = 1000
 
 
-def check_in_chunks(names: Sequence[str], desc: str) -> list[Candidate]:
-    """The opsin+rdkit verdicts for names, chunk by chunk under a progress bar."""
+def check_in_chunks(stage: FilterStage, names: Sequence[str], desc: str) -> list[Candidate]:
+    """The stage's verdicts for names, chunk by chunk under a progress bar."""
     out: list[Candidate] = []
     with progress_bar(total=len(names), desc=desc, unit="name") as bar:
         for start in range(0, len(names), CHUNK):
-            out.extend(check(names[start : start + CHUNK], filters=VALIDITY_FILTERS))
+            out.extend(stage.run([Candidate(name) for name in names[start : start + CHUNK]]))
             bar.update(min(CHUNK, len(names) - start))
     return out
 
 
 def diversity(smiles: Sequence[str], rng: np.random.Generator) -> float:
     """Mean pairwise Tanimoto distance of Morgan fingerprints (radius 2, 2048 bits)."""
-    from chemgen.chem import mol_from_smiles, morgan_fingerprint
+    from chemgen.chem.molecules import mol_from_smiles, morgan_fingerprint
 
     if len(smiles) > DIVERSITY_SAMPLE:
         smiles = [smiles[i] for i in rng.choice(len(smiles), DIVERSITY_SAMPLE, replace=False)]
@@ -77,18 +76,18 @@ def structure_figures(cands: list[Candidate], in_training: np.ndarray, train_key
     }
 
 
-def training_structures(train_file: Optional[str]) -> tuple[set[str], str]:
+def training_structures(stage: FilterStage, train_file: Optional[str]) -> tuple[set[str], str]:
     """InChIKeys to measure structural novelty against, and a label saying where they came from.
 
     Training names are looked up in the known-compounds index first (the shipped
     corpora come from the same table); only names it lacks go through OPSIN.
     """
-    from chemgen.known import KnownIndex
+    from chemgen.chem.known import KnownIndex
 
     index = KnownIndex.load()
     if not train_file:
         return index.inchikeys(), "the known-compounds index"
-    from chemgen.names_io import read_training_names
+    from chemgen.io.names import read_training_names
 
     keys, unknown = set(), []
     for name in read_training_names(train_file):
@@ -97,16 +96,16 @@ def training_structures(train_file: Optional[str]) -> tuple[set[str], str]:
             keys.add(known.inchikey)
         else:
             unknown.append(name)
-    keys |= {c.inchikey for c in check_in_chunks(unknown, "training structures") if c.inchikey}
+    keys |= {c.inchikey for c in check_in_chunks(stage, unknown, "training structures") if c.inchikey}
     return keys, f"structures of {train_file}"
 
 
 def held_out_nll(model, names: Sequence[str]) -> tuple[float, int]:
     """Mean nats per character (end token included) over scorable names, and how many were skipped."""
-    from chemgen.score import score_names
+    from chemgen.model.score import score_names
 
     total, chars, skipped = 0.0, 0, 0
-    for record in score_names(model, names):
+    for record in score_names(model.learned_, names):
         if record.logp is None:
             skipped += 1
             continue
@@ -119,19 +118,19 @@ def evaluate(model, samples: int = 10000, reference: Optional[Sequence[str]] = N
              seed: int = 0, train_file: Optional[str] = None) -> dict[str, Any]:
     """All figures for the model (and the reference names) as a JSON-ready dict."""
     rng = np.random.default_rng(seed)
-    drawn = model.sample(samples, temperature=temperature, random_state=seed)
-    names = [c.name for c in drawn]
-    train_keys, against = training_structures(train_file)
-    result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed,
-                              "structures_novel_against": against}
-    result["model"] = structure_figures(check_in_chunks(names, "checking samples"), model.in_training(names),
-                                        train_keys, rng)
-    if reference:
-        reference = list(reference)
-        nll, skipped = held_out_nll(model, reference)
-        result["model"]["nll"], result["reference_unscorable"] = nll, skipped
-        result["reference"] = structure_figures(check_in_chunks(reference, "checking reference"),
-                                                model.in_training(reference), train_keys, rng)
+    names = [s.name for s in model.sample(samples, temperature=temperature, random_state=seed)]
+    with FilterStage(VALIDITY_FILTERS) as stage:  # one OPSIN process for the whole evaluation
+        train_keys, against = training_structures(stage, train_file)
+        result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed,
+                                  "structures_novel_against": against}
+        result["model"] = structure_figures(check_in_chunks(stage, names, "checking samples"),
+                                            model.in_training(names), train_keys, rng)
+        if reference:
+            reference = list(reference)
+            nll, skipped = held_out_nll(model, reference)
+            result["model"]["nll"], result["reference_unscorable"] = nll, skipped
+            result["reference"] = structure_figures(check_in_chunks(stage, reference, "checking reference"),
+                                                    model.in_training(reference), train_keys, rng)
     return result
 
 
@@ -157,9 +156,12 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 def evaluate_cli(args) -> int:
-    from chemgen.model import load
-    from chemgen.names_io import read_training_names
+    from chemgen.io.atomic import check_writable
+    from chemgen.io.names import read_training_names
+    from chemgen.model.estimator import load
 
+    if args.json_out and args.json_out != "-":
+        check_writable(args.json_out, "--json")
     model = load(args.model)
     reference = read_training_names(args.reference) if args.reference else None
     result = evaluate(model, args.samples, reference, args.temperature, args.seed, args.train)
@@ -167,7 +169,7 @@ def evaluate_cli(args) -> int:
     if args.json_out == "-":
         print(json.dumps(result, indent=2))
     elif args.json_out:
-        from chemgen.export import atomic_text
+        from chemgen.io.atomic import atomic_text
 
         with atomic_text(args.json_out) as handle:
             json.dump(result, handle, indent=2)

@@ -1,79 +1,35 @@
 """The whole pipeline: sample until enough candidates pass the filters, dedupe, rank.
 
 ``generate`` draws names from a model in batches, sends each batch through the
-filter stage, keeps the survivors, drops repeated structures (same InChIKey,
-or same name when no structure is known) keeping the likeliest name, and ranks
-by log-likelihood. ``check`` runs the filter stage over a given list of names.
+filter stage, collects the survivors (one per structure, the likeliest name
+kept) and ranks them by log-likelihood. ``generate_shard`` does the same for a
+fixed number of tries and returns the collector, so shards with their own
+seeds merge into one result. ``check`` runs the filter stage over given names.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
 from chemgen.errors import ConfigError
-from chemgen.filters import Candidate, FilterStats, apply_filters, build_filters, close_filters, prepare_filters
-from chemgen.model import CharRNN, load
-from chemgen.progress import progress_bar
-from chemgen.score import score_names
+from chemgen.filters import DEFAULT_FILTERS, Candidate, Collector, FilterStage, FilterStats, Results, check_rank_by
+from chemgen.io.progress import progress_bar
+from chemgen.model.estimator import CharRNN, load
+from chemgen.model.sample import Sample
+from chemgen.model.score import score_names
 
-DEFAULT_FILTERS = "opsin,rdkit"
-RANK_KEYS = {"logp": lambda c: c.logp, "logp-per-char": lambda c: c.logp_per_char}
-
-
-class Results(list):
-    """Ranked candidates (a list), with how many were tried and each filter's pass counts."""
-
-    tried: int = 0
-    filter_stats: dict[str, FilterStats]
-    duplicates: int = 0
-
-    def summary(self) -> str:
-        """One line: tried, passed, and the pass rate of each filter."""
-        rates = ", ".join(f"{name} {s.passed}/{s.seen}" for name, s in self.filter_stats.items())
-        return f"tried {self.tried}, kept {len(self)} (duplicates dropped {self.duplicates})" + (f"; passed {rates}" if rates else "")
+MIN_BATCH, MAX_BATCH = 64, 4096
 
 
-@dataclass
-class _Collector:
-    """Survivors so far: with ``dedupe``, one per structure (or name), the likeliest kept."""
-
-    dedupe: bool = True
-    by_key: dict[Any, Candidate] = field(default_factory=dict)
-    duplicates: int = 0
-
-    def add(self, candidate: Candidate) -> None:
-        if not self.dedupe:
-            self.by_key[len(self.by_key)] = candidate
-            return
-        key = candidate.inchikey or f"name:{candidate.name}"
-        kept = self.by_key.get(key)
-        if kept is not None:
-            self.duplicates += 1
-            if _logp(candidate) <= _logp(kept):
-                return
-        self.by_key[key] = candidate
-
-
-def _logp(candidate: Candidate) -> float:
-    return candidate.logp if candidate.logp is not None else float("-inf")
-
-
-def check_rank_by(rank_by: str) -> None:
-    if rank_by not in RANK_KEYS:
-        raise ConfigError(f"rank-by must be one of {', '.join(RANK_KEYS)}, not {rank_by!r}")
-
-
-def rank(candidates: Iterable[Candidate], rank_by: str = "logp") -> list[Candidate]:
-    """Candidates sorted best first by logp or logp-per-char (unscored last)."""
-    check_rank_by(rank_by)
-    key = RANK_KEYS[rank_by]
-    return sorted(candidates, key=lambda c: -key(c) if key(c) is not None else float("inf"))
-
-
-def _model_of(model: Any) -> CharRNN:
+def model_of(model: Any) -> CharRNN:
+    """A CharRNN from a CharRNN, a shipped model's name, a file path, or None (the default)."""
     return model if isinstance(model, CharRNN) else load(model)
+
+
+def candidates_of(samples: Sequence[Sample]) -> list[Candidate]:
+    """Sampled names as candidates for the filter stage."""
+    return [Candidate(s.name, s.logp, s.logp_per_char, s.in_training) for s in samples]
 
 
 def generate(
@@ -88,45 +44,65 @@ def generate(
     rank_by: str = "logp",
     max_tries: Optional[int] = None,
     dedupe: bool = True,
+    filter_options: Optional[Mapping[str, Any]] = None,
 ) -> Results:
     """n ranked candidates that pass every filter (fewer if max_tries samples run out).
 
     model: a CharRNN, a shipped model's name or a file path (None: the default).
     filters: "opsin,rdkit(lipinski)", a list of specs or filter objects, or "none".
     max_tries: cap on names sampled (default 20 * n + 1000).
+    filter_options: options for every filter that takes them, e.g. {"offline": True}.
     """
-    model = _model_of(model)
-    if not isinstance(n, int) or n < 0:
+    model = model_of(model)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ConfigError(f"n must be a non-negative integer, not {n!r}")
     check_rank_by(rank_by)
-    built = build_filters(filters)
-    try:
-        prepare_filters(built)
-        return _generate(model, n, built, dict(temperature=temperature, top_k=top_k, prefix=prefix,
-                         max_length=max_length), seed, rank_by, max_tries or 20 * n + 1000, dedupe)
-    finally:
-        close_filters(built)
+    sampling = dict(temperature=temperature, top_k=top_k, prefix=prefix, max_length=max_length)
+    collector = Collector(dedupe)
+    with FilterStage(filters, filter_options) as stage:
+        bar = progress_bar(total=n, desc="generating", unit="name")
+        for _ in survivor_batches(model, stage, collector, n, max_tries or 20 * n + 1000, sampling, seed):
+            bar.n = min(n, len(collector))
+            bar.refresh()
+        bar.close()
+    return collector.results(n, rank_by)
 
 
-def _generate(model: CharRNN, n: int, filters: list, sampling: dict, seed, rank_by: str, max_tries: int,
-              dedupe: bool) -> Results:
+def survivor_batches(model: CharRNN, stage: FilterStage, collector: Collector, n: Optional[int], max_tries: int,
+                     sampling: dict[str, Any], seed: Optional[int]) -> Iterator[list[Candidate]]:
+    """Sample, filter and collect batch by batch, yielding each batch's survivors.
+
+    Stops when the collector holds n candidates (None: never) or max_tries
+    names were sampled. Batches grow with the pass rate seen so far.
+    """
     rng = np.random.default_rng(seed)
-    stats: dict[str, FilterStats] = {}
-    collector, tried = _Collector(dedupe), 0
-    bar = progress_bar(total=n, desc="generating", unit="name")
-    while len(collector.by_key) < n and tried < max_tries:
-        want = n - len(collector.by_key)
-        batch = min(max_tries - tried, max(64, int(want / _pass_rate(stats) * 1.3) + 1), 4096)
-        candidates = model.sample(batch, random_state=int(rng.integers(2**63)), **sampling)
-        tried += len(candidates)
-        for candidate in apply_filters(filters, candidates, stats, keep_failed=False):
-            collector.add(candidate)
-        bar.n = min(n, len(collector.by_key))
-        bar.refresh()
-    bar.close()
-    results = Results(rank(collector.by_key.values(), rank_by)[:n])
-    results.tried, results.filter_stats, results.duplicates = tried, stats, collector.duplicates
-    return results
+    while (n is None or len(collector) < n) and collector.tried < max_tries:
+        want = (n - len(collector)) if n is not None else MAX_BATCH
+        batch = min(max_tries - collector.tried, max(MIN_BATCH, int(want / _pass_rate(stage.stats) * 1.3) + 1),
+                    MAX_BATCH)
+        samples = model.sample(batch, random_state=int(rng.integers(2**63)), **sampling)
+        before = {k: FilterStats(v.seen, v.passed) for k, v in stage.stats.items()}
+        survivors = stage.run(candidates_of(samples), keep_failed=False)
+        collector.count(len(samples), _difference(stage.stats, before))
+        collector.add_all(survivors)
+        yield survivors
+
+
+def _difference(after: dict[str, FilterStats], before: dict[str, FilterStats]) -> dict[str, FilterStats]:
+    return {k: FilterStats(v.seen - before.get(k, FilterStats()).seen, v.passed - before.get(k, FilterStats()).passed)
+            for k, v in after.items()}
+
+
+def generate_shard(model: Any, tries: int, seed: int, filters: Any = DEFAULT_FILTERS, dedupe: bool = True,
+                   filter_options: Optional[Mapping[str, Any]] = None, **sampling: Any) -> Collector:
+    """Every survivor of ``tries`` sampled names (one shard of a split run); merge shards with Collector.merge."""
+    model = model_of(model)
+    collector = Collector(dedupe)
+    options = dict(dict(temperature=1.0, top_k=None, prefix="", max_length=200), **sampling)
+    with FilterStage(filters, filter_options) as stage:
+        for _ in survivor_batches(model, stage, collector, None, tries, options, seed):
+            pass
+    return collector
 
 
 def _pass_rate(stats: dict[str, FilterStats]) -> float:
@@ -137,20 +113,17 @@ def _pass_rate(stats: dict[str, FilterStats]) -> float:
     return rate
 
 
-def check(names: Sequence[str], filters: Any = DEFAULT_FILTERS, model: Any = None) -> Results:
+def check(names: Sequence[str], filters: Any = DEFAULT_FILTERS, model: Any = None,
+          filter_options: Optional[Mapping[str, Any]] = None) -> Results:
     """Run the filter stage over names, in input order; every name gets its verdicts.
 
     With a model, candidates also carry logp, logp_per_char and the training flag.
     """
-    candidates = to_candidates(names, _model_of(model) if model is not None else None)
-    built = build_filters(filters)
-    stats: dict[str, FilterStats] = {}
-    try:
-        apply_filters(built, candidates, stats, keep_failed=True)
-    finally:
-        close_filters(built)
+    candidates = to_candidates(names, model_of(model) if model is not None else None)
+    with FilterStage(filters, filter_options) as stage:
+        stage.run(candidates, keep_failed=True)
     results = Results(candidates)
-    results.tried, results.filter_stats = len(candidates), stats
+    results.tried, results.filter_stats = len(candidates), stage.stats
     return results
 
 
@@ -161,5 +134,5 @@ def to_candidates(names: Sequence[str], model: Optional[CharRNN]) -> list[Candid
     flags = model.in_training(list(names))
     return [
         Candidate(name=r.name, logp=r.logp, logp_per_char=r.logp_per_char, in_training=bool(flag))
-        for r, flag in zip(score_names(model, names), flags)
+        for r, flag in zip(score_names(model.learned_, names), flags)
     ]

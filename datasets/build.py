@@ -6,7 +6,7 @@ formula, MW, SMILES, InChI, InChIKey, IUPAC name, common name, synonyms).
 
     pip install -e ".[datasets]"
     python datasets/build.py            # writes datasets/{systematic,common}/*.txt,
-                                        # datasets/stats.json and chemgen/data/known_compounds.tsv.gz
+                                        # datasets/stats.json and chemgen/chem/data/known_compounds.tsv.gz
 
 Rules (the same input gives the same bytes):
 - systematic: the IUPAC name, standard case restored, kept only if OPSIN parses it;
@@ -30,9 +30,9 @@ from typing import Iterable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chemgen.casing import restore_case  # noqa: E402
-from chemgen.known import normalize_name, write_index  # noqa: E402
-from chemgen.opsin import OpsinProcess  # noqa: E402
+from chemgen.chem.casing import restore_case  # noqa: E402
+from chemgen.chem.known import normalize_name, write_index  # noqa: E402
+from chemgen.chem.opsin import OpsinProcess  # noqa: E402
 
 MAX_LENGTH = 80  # longer names are dropped (87% of IUPAC names fit)
 ALPHABET = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-,()[]{}' ;+.:")
@@ -44,7 +44,7 @@ EINECS = re.compile(r"^einecs \d{3}-\d{3}-\d$")
 # word; locant lists ("1,2-", "N,N'-") and Greek-letter lists ("alpha,alpha-") are not it.
 INVERTED = re.compile(r",(?: |(?!alpha|beta|gamma|delta|omega)[a-z])")
 OUT = ROOT / "datasets"
-INDEX = ROOT / "chemgen" / "data" / "known_compounds.tsv.gz"
+INDEX = ROOT / "chemgen" / "chem" / "data" / "known_compounds.tsv.gz"
 
 
 def source_table() -> Path:

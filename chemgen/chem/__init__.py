@@ -1,0 +1,1 @@
+"""Chemistry helpers: RDKit molecules, OPSIN, name casing, the known-compounds index."""

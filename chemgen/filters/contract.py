@@ -1,0 +1,77 @@
+"""The filter plugin contract: the Filter protocol, the candidates it sees and the verdicts it gives.
+
+A filter is any object with a ``name`` (str) and a batch method
+``check(candidates) -> list[Verdict]`` returning exactly one verdict per
+candidate, in order. It may also define ``available() -> (bool, str)`` (can it
+run here, and if not why), ``prepare()`` (start slow resources early, without
+blocking: the stage calls it before sampling) and ``close()`` (release
+processes, files).
+
+Structure annotations a filter finds (``smiles``, ``inchikey``) are copied onto
+the candidate, so later filters (rdkit after opsin) can use them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Protocol, runtime_checkable
+
+STRUCTURE_KEYS = ("smiles", "inchikey")
+
+
+@dataclass
+class Verdict:
+    """One filter's judgement of one candidate."""
+
+    passed: bool  # does the candidate survive this filter
+    score: float = 1.0  # plausibility in [0, 1]; 1.0 for a plain pass, 0.0 for a plain fail
+    reason: str = ""  # short, human, e.g. "OPSIN: unmatched bracket"
+    annotations: dict[str, Any] = field(default_factory=dict)  # smiles, inchikey, cid, mw, ...
+
+    def __post_init__(self) -> None:
+        self.score = float(min(1.0, max(0.0, self.score)))
+
+
+@dataclass
+class Candidate:
+    """A name going through the filter stage, with what the model and the filters said of it."""
+
+    name: str
+    logp: Optional[float] = None  # natural-log likelihood under the model (None if unscored)
+    logp_per_char: Optional[float] = None  # logp / (len(name) + 1), end token included
+    in_training: Optional[bool] = None  # the name is one of the model's training names
+    smiles: Optional[str] = None  # structure, once a filter has found one
+    inchikey: Optional[str] = None
+    properties: dict[str, Any] = field(default_factory=dict)  # annotations other than structure
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # filter name -> verdict
+
+    @property
+    def passed(self) -> bool:
+        """True when every filter that saw the candidate passed it."""
+        return all(v.passed for v in self.verdicts.values())
+
+    @property
+    def reasons(self) -> list[str]:
+        """The reasons of failed verdicts, as ``filter: reason``."""
+        return [f"{name}: {v.reason}" for name, v in self.verdicts.items() if not v.passed]
+
+    def record(self, filter_name: str, verdict: Verdict) -> None:
+        """Keep a verdict and lift its annotations onto the candidate."""
+        self.verdicts[filter_name] = verdict
+        for key, value in verdict.annotations.items():
+            if value is None:
+                continue
+            if key in STRUCTURE_KEYS:
+                setattr(self, key, value)
+            else:
+                self.properties[key] = value
+
+
+@runtime_checkable
+class Filter(Protocol):
+    """What a filter must have; ``available``, ``prepare`` and ``close`` are optional."""
+
+    name: str
+
+    def check(self, candidates: list[Candidate]) -> list[Verdict]:
+        """One verdict per candidate, in order."""
+        ...

@@ -1,0 +1,150 @@
+"""The filter stage: the filters of one run, from load to close.
+
+    with FilterStage("opsin,rdkit(lipinski)") as stage:   # load, then prepare (a JVM boots)
+        survivors = stage.run(candidates, keep_failed=False)
+        stage.stats                                      # per-filter seen / passed
+
+Every caller (generate, check, evaluate, ``chemgen filters``) goes through it,
+so one OPSIN process serves a whole run. A candidate that fails a filter is
+not sent to the later ones; a plugin that crashes on a name fails that name
+only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from chemgen.errors import FilterError
+from chemgen.filters.contract import Candidate, Verdict
+from chemgen.filters.loading import FilterEntry, build_filter, discover_filters, spec_list
+
+DEFAULT_FILTERS = "opsin,rdkit"  # generate and filter use these unless told otherwise
+
+
+@dataclass
+class FilterStats:
+    """How many candidates reached a filter and how many it passed."""
+
+    seen: int = 0
+    passed: int = 0
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.seen if self.seen else 0.0
+
+    def add(self, other: "FilterStats") -> None:
+        self.seen += other.seen
+        self.passed += other.passed
+
+
+def build_filters(specs: Any, run_options: Mapping[str, Any] = {}) -> list[Any]:
+    """Filters from a spec string (``"opsin,rdkit(lipinski)"``), a list of specs or objects; "none" -> []."""
+    items = spec_list(specs)
+    installed: dict[str, FilterEntry] = discover_filters() if any(isinstance(s, str) for s in items) else {}
+    return [build_filter(spec, installed, run_options) for spec in items]
+
+
+def run_filter(filter_, candidates: list[Candidate]) -> list[Verdict]:
+    """One batch call, shielded: a crash fails the batch's verdicts, a bad length is an error."""
+    try:
+        verdicts = list(filter_.check(candidates))
+    except Exception as exc:  # the plugin's bug becomes a per-name failed verdict
+        return _check_one_by_one(filter_, candidates, exc)
+    if len(verdicts) != len(candidates):
+        raise FilterError(
+            f"filter {filter_.name!r} returned {len(verdicts)} verdicts for {len(candidates)} candidates"
+        )
+    return verdicts
+
+
+def _check_one_by_one(filter_, candidates: list[Candidate], batch_error: Exception) -> list[Verdict]:
+    """After a batch crash, find which names crash the plugin and fail only those."""
+    if len(candidates) == 1:
+        return [Verdict(False, 0.0, f"filter crashed: {type(batch_error).__name__}: {batch_error}")]
+    verdicts = []
+    for candidate in candidates:
+        try:
+            verdicts.extend(filter_.check([candidate])[:1])
+        except Exception as exc:
+            verdicts.append(Verdict(False, 0.0, f"filter crashed: {type(exc).__name__}: {exc}"))
+    return verdicts
+
+
+def apply_filters(filters: list[Any], candidates: list[Candidate], stats: Optional[dict[str, FilterStats]] = None,
+                  keep_failed: bool = True) -> list[Candidate]:
+    """Run each filter over the candidates still passing; return them all (keep_failed) or the survivors."""
+    stats = stats if stats is not None else {}
+    alive = list(candidates)
+    for filter_ in filters:
+        if not alive:
+            break
+        verdicts = run_filter(filter_, alive)
+        counts = stats.setdefault(filter_.name, FilterStats())
+        counts.seen += len(alive)
+        for candidate, verdict in zip(alive, verdicts):
+            candidate.record(filter_.name, verdict)
+            counts.passed += bool(verdict.passed)
+        alive = [c for c in alive if c.verdicts[filter_.name].passed]
+    return list(candidates) if keep_failed else alive
+
+
+def _call_optional(filter_, method: str) -> None:
+    hook = getattr(filter_, method, None)
+    if callable(hook):
+        hook()
+
+
+class FilterStage:
+    """The filters of one run: built and prepared on entry, closed on exit.
+
+    specs: a spec string, a list of specs or filter objects, or "none".
+    run_options: options for every filter that takes them (e.g. ``offline=True``).
+    """
+
+    def __init__(self, specs: Any = DEFAULT_FILTERS, run_options: Optional[Mapping[str, Any]] = None):
+        self.specs, self.run_options = specs, dict(run_options or {})
+        self.filters: list[Any] = []
+        self.stats: dict[str, FilterStats] = {}
+
+    def __enter__(self) -> "FilterStage":
+        self.filters = build_filters(self.specs, self.run_options)
+        try:
+            for filter_ in self.filters:
+                _call_optional(filter_, "prepare")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.filters]
+
+    def run(self, candidates: list[Candidate], keep_failed: bool = True) -> list[Candidate]:
+        """Verdicts for a batch; all candidates back (keep_failed) or only those that passed every filter."""
+        return apply_filters(self.filters, candidates, self.stats, keep_failed)
+
+    def close(self) -> None:
+        """Release what the filters hold (OPSIN processes, caches); safe to call twice."""
+        filters, self.filters = self.filters, []
+        for filter_ in filters:
+            _call_optional(filter_, "close")
+
+
+def filter_status(entry: FilterEntry) -> str:
+    """Can this installed filter run here: "ready", or why not (for ``chemgen filters``)."""
+    try:
+        instance = build_filter(entry.name, {entry.name: entry})
+    except FilterError as exc:
+        return f"cannot load: {entry.load_error}" if entry.load_error else f"cannot start: {exc}"
+    except Exception as exc:  # a plugin's constructor failing is a status to show, not a crash
+        return f"cannot start: {exc}"
+    try:
+        available = getattr(instance, "available", None)
+        ok, why = available() if callable(available) else (True, "")
+    finally:
+        _call_optional(instance, "close")
+    return "ready" if ok else f"unavailable: {why}"

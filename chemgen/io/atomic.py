@@ -1,0 +1,87 @@
+"""Writing files so that a failed or interrupted write never leaves half a file behind.
+
+A regular file (or a missing one) is written to a temporary file beside it and
+renamed over it only when the write succeeded; a symlink's target is what gets
+replaced. Anything else at the path (a device such as /dev/null, a FIFO, a
+process substitution's /dev/fd/N) is written in place, since renaming over it
+would destroy it. Errors name the user's path, never the temporary file.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Iterator, Union
+
+from chemgen.errors import ChemgenError, ConfigError
+
+PathLike = Union[str, os.PathLike]
+
+
+def check_writable(path: PathLike, what: str = "output") -> None:
+    """ConfigError now, before any work, if ``path`` cannot be written later."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"cannot write {what} {path}: it is a directory")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise ConfigError(f"cannot write {what} {path}: permission denied")
+        return
+    parent = path.parent
+    if not parent.is_dir():
+        raise ConfigError(f"cannot write {what} {path}: no such directory {parent}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write {what} {path}: directory {parent} is not writable")
+
+
+def _is_special(path: Path) -> bool:
+    """Something other than a regular file exists at path (following symlinks)."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+@contextlib.contextmanager
+def atomic_open(path: PathLike, mode: str = "w", fsync: bool = False, **kwargs: Any) -> Iterator[IO]:
+    """Open ``path`` for writing; a regular file is replaced only if the block succeeds."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"cannot write {path}: it is a directory")
+    if _is_special(path):
+        with _reporting(path), open(path, mode, **kwargs) as handle:
+            yield handle
+        return
+    target = Path(os.path.realpath(path))
+    if not target.parent.is_dir():
+        raise ConfigError(f"cannot write {path}: no such directory {path.parent}")
+    with _reporting(path):
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with _reporting(path), os.fdopen(fd, mode, **kwargs) as handle:
+            yield handle
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else 0o644)
+        with _reporting(path):
+            os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def _reporting(path: Path) -> Iterator[None]:
+    """Turn an OSError while writing into a one-line error about the user's path."""
+    try:
+        yield
+    except OSError as exc:
+        raise ChemgenError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def atomic_text(path: PathLike) -> contextlib.AbstractContextManager[IO[str]]:
+    """:func:`atomic_open` for UTF-8 text (newlines left as written)."""
+    return atomic_open(path, "w", encoding="utf-8", newline="")

@@ -1,0 +1,4 @@
+"""The model core: cells, network, vocabulary, optimisers, training, sampling, scoring, model file.
+
+Nothing here imports the filter stage.
+"""

@@ -1,0 +1,467 @@
+"""Recurrent cells (vanilla RNN, GRU, LSTM), each with its forward and backward pass.
+
+Every cell works time-major over a whole padded batch. The input projection
+for all time steps is one matrix product (or, for the first layer, a row
+lookup: ``Wax @ one_hot(x)`` is column ``x`` of ``Wax``), so the Python loop
+over time holds only the recurrent product and the elementwise gate maths.
+Weights are stored (out, in) like the seed's ``Wax``/``Waa``; hidden states
+are rows: ``h (B, H) = tanh(x @ Wax.T + h_prev @ Waa.T + ba)``.
+
+Every cell follows the :class:`Cell` protocol below; register a new one in
+:data:`CELLS` and the CLI, the model file and the gradient tests pick it up.
+``X`` is either float inputs (T, B, D) or int token indices (T, B) for the
+first layer.
+
+``active`` (optional, one int per step) says how many leading rows of the
+batch are still inside their name at each step; with the batch sorted by
+length (longest first) the loops then skip padding, as PyTorch's packed
+sequences do. Rows past a name's end are set to zero.
+
+``ws`` (optional) is a :class:`Workspace` whose arrays are reused from one
+minibatch to the next: touching freshly allocated memory costs more than the
+arithmetic here. A forward cache stays valid until the next forward pass that
+uses the same workspace.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Protocol, Sequence
+
+import numpy as np
+
+Params = dict[str, np.ndarray]
+State = tuple[np.ndarray, ...]  # a layer's recurrent state: (h,) or (h, c), each (B, H)
+
+
+class Cell(Protocol):
+    """What every recurrent cell provides (all static or class methods)."""
+
+    name: str  # the registry key and the model file's ``cell``
+    input_keys: tuple[str, str]  # names of the input projection's weights (G, n_x) and bias (G,)
+
+    def init_params(self, rng: np.random.Generator, n_x: int, n_a: int, dtype: Any) -> Params:
+        """One layer's parameters for inputs of width n_x and n_a hidden units."""
+
+    def initial_state(self, batch: int, n_a: int, dtype: Any) -> State:
+        """The zero state for a batch."""
+
+    def step(self, p: Params, x_proj: np.ndarray, state: State) -> tuple[np.ndarray, State]:
+        """One time step from the projected input (B, G): output h (B, H) and the new state (sampling)."""
+
+    def forward(self, p: Params, X: np.ndarray, state0: State, active: Optional[Sequence[int]] = None,
+                ws: Optional["Workspace"] = None, train: bool = True) -> tuple[np.ndarray, State, Any]:
+        """All steps over X (T, B, D) or tokens (T, B): outputs (T, B, H), last state, backward cache."""
+
+    def backward(self, p: Params, dH: np.ndarray, cache: Any,
+                 ws: Optional["Workspace"] = None) -> tuple[Params, Optional[np.ndarray]]:
+        """Gradients of every parameter from dH (T, B, H), and dX (None for token inputs)."""
+
+
+def sigmoid_(x: np.ndarray) -> np.ndarray:
+    """In-place logistic function (no temporaries)."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+    return x
+
+
+class Workspace:
+    """Scratch arrays kept between calls; ``take`` returns an uninitialised array of the shape asked."""
+
+    def __init__(self, prefix: str = "", buffers: Optional[dict] = None):
+        self.prefix = prefix
+        self.buffers: dict[str, np.ndarray] = {} if buffers is None else buffers
+
+    def scope(self, name: str) -> "Workspace":
+        """A view of the same store whose keys do not collide with other scopes'."""
+        return Workspace(f"{self.prefix}{name}.", self.buffers)
+
+    def take(self, key: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """An array of ``shape``: a leading slice of a kept buffer when one fits, else a new buffer."""
+        key = self.prefix + key
+        buf = self.buffers.get(key)
+        if buf is None or buf.dtype != dtype or buf.shape[1:] != tuple(shape[1:]) or buf.shape[0] < shape[0]:
+            buf = np.empty(shape, dtype=dtype)
+            self.buffers[key] = buf
+        return buf[: shape[0]]
+
+
+def input_projection(W: np.ndarray, b: np.ndarray, X: np.ndarray, ws: Workspace) -> np.ndarray:
+    """``X @ W.T + b`` for every time step; a row lookup when X holds token indices."""
+    gates = W.shape[0]
+    if X.dtype.kind in "iu":  # (T, B) tokens: embedding lookup == one-hot product
+        out = ws.take("proj", (*X.shape, gates), W.dtype)  # (T, B, G)
+        return np.take(W.T + b, X, axis=0, out=out)  # rows of the biased table
+    steps, batch, _ = X.shape
+    out = ws.take("proj", (steps, batch, gates), W.dtype)  # (T, B, G)
+    np.matmul(X.reshape(steps * batch, -1), W.T, out=out.reshape(steps * batch, gates))
+    out += b
+    return out
+
+
+def input_backward(W: np.ndarray, X: np.ndarray, dG: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray | None]:
+    """Gradients of ``input_projection``: dW (G, D) and dX (T, B, D), or None for tokens."""
+    steps, batch, gates = dG.shape
+    dG2 = dG.reshape(steps * batch, gates)  # (T*B, G)
+    if X.dtype.kind in "iu":  # scatter-add of rows, done as a one-hot product (far faster than np.add.at)
+        one_hot = ws.take("one_hot", (W.shape[1], steps * batch), dG.dtype)  # (V, T*B)
+        one_hot.fill(0.0)
+        one_hot[X.reshape(-1), np.arange(steps * batch)] = 1.0
+        return (one_hot @ dG2).T, None
+    X2 = X.reshape(steps * batch, -1)  # (T*B, D)
+    dX = ws.take("dX", (steps, batch, X2.shape[1]), dG.dtype)  # (T, B, D)
+    np.matmul(dG2, W, out=dX.reshape(steps * batch, -1))
+    return dG2.T @ X2, dX
+
+
+def recurrent_grad(dG: np.ndarray, Hs: np.ndarray, h0: np.ndarray) -> np.ndarray:
+    """dWh (G, H) = sum over t of dG[t].T @ h_prev[t], with h_prev = [h0, Hs[:-1]]: no shifted copy."""
+    steps, batch, gates = dG.shape
+    H = Hs.shape[2]
+    dW = dG[1:].reshape(-1, gates).T @ Hs[:-1].reshape(-1, H)  # (G, H)
+    dW += dG[0].T @ h0
+    return dW
+
+
+def row_counts(active: Optional[Sequence[int]], steps: int, batch: int) -> list[int]:
+    """Rows to compute at each step: the given counts, or the whole batch."""
+    return [batch] * steps if active is None else [int(n) for n in active]
+
+
+def _uniform(rng: np.random.Generator, shape: tuple[int, ...], hidden: int, dtype) -> np.ndarray:
+    bound = 1.0 / np.sqrt(hidden)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
+# ---------------------------------------------------------------- vanilla RNN (the seed's cell)
+
+
+class RNNCell:
+    """The seed's cell: ``a = tanh(Wax x + Waa a_prev + ba)``."""
+
+    name = "rnn"
+    input_keys = ("Wax", "ba")  # weights and bias of the input projection
+
+    @staticmethod
+    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype) -> Params:
+        """Seed's initialize_parameters for one layer (uniform ±1/sqrt(n_a), zero bias)."""
+        return {
+            "Wax": _uniform(rng, (n_a, n_x), n_a, dtype),
+            "Waa": _uniform(rng, (n_a, n_a), n_a, dtype),
+            "ba": np.zeros(n_a, dtype=dtype),
+        }
+
+    @staticmethod
+    def initial_state(batch: int, n_a: int, dtype) -> tuple[np.ndarray, ...]:
+        return (np.zeros((batch, n_a), dtype=dtype),)
+
+    @staticmethod
+    def step(p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple]:
+        """One step from an already projected input x_proj (B, H)."""
+        a = np.tanh(x_proj + state[0] @ p["Waa"].T)  # (B, H)
+        return a, (a,)
+
+    @staticmethod
+    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None,
+                ws: Optional[Workspace] = None, train: bool = True) -> tuple[np.ndarray, tuple, Any]:
+        """rnn_forward over all steps: A (T, B, H)."""
+        ws = ws if ws is not None else Workspace()
+        Z = input_projection(p["Wax"], p["ba"], X, ws)  # (T, B, H)
+        rows = row_counts(active, Z.shape[0], Z.shape[1])
+        A = ws.take("A", Z.shape, Z.dtype)  # (T, B, H)
+        a, WaaT = state0[0], np.ascontiguousarray(p["Waa"].T)
+        for t, n in enumerate(rows):
+            out = A[t, :n]  # (n, H)
+            np.matmul(a[:n], WaaT, out=out)
+            out += Z[t, :n]
+            np.tanh(out, out=out)
+            A[t, n:] = 0.0
+            a = A[t]
+        return A, (a,), (X, A, state0[0], rows)
+
+    @staticmethod
+    def backward(p: Params, dA: np.ndarray, cache: Any, ws: Optional[Workspace] = None) -> tuple[Params, np.ndarray | None]:
+        """rnn_backward: BPTT through every step, weight gradients as one product each."""
+        ws = ws if ws is not None else Workspace()
+        X, A, a0, rows = cache
+        dZ = ws.take("dZ", A.shape, A.dtype)  # (T, B, H) gradient at tanh's input
+        da_next, da = np.zeros_like(a0), np.empty_like(a0)  # (B, H)
+        Waa = p["Waa"]
+        for t in reversed(range(A.shape[0])):
+            n = rows[t]
+            np.add(dA[t, :n], da_next[:n], out=da[:n])
+            rnn_cell_backward(da[:n], A[t, :n], Waa, dZ[t, :n], da_next[:n])
+            dZ[t, n:] = 0.0
+        dWax, dX = input_backward(p["Wax"], X, dZ, ws)
+        grads = {
+            "Wax": dWax,
+            "Waa": recurrent_grad(dZ, A, a0),  # (H, H)
+            "ba": column_sums(dZ, ws),
+        }
+        return grads, dX
+
+
+def rnn_cell_backward(da: np.ndarray, a: np.ndarray, Waa: np.ndarray, dz: np.ndarray, da_prev: np.ndarray) -> None:
+    """One step of the seed's backward, into dz (B, H) = da * (1 - a**2) and da_prev (B, H) = dz @ Waa."""
+    np.multiply(a, a, out=dz)
+    np.subtract(1.0, dz, out=dz)
+    dz *= da
+    np.matmul(dz, Waa, out=da_prev)
+
+
+# ---------------------------------------------------------------- GRU
+
+
+class GRUCell:
+    """GRU as in PyTorch: gates [r, z, n]; ``n = tanh(Wxn x + bxn + r * (Whn h + bhn))``."""
+
+    name = "gru"
+    input_keys = ("Wx", "bx")
+
+    @staticmethod
+    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype) -> Params:
+        return {
+            "Wx": _uniform(rng, (3 * n_a, n_x), n_a, dtype),
+            "Wh": _uniform(rng, (3 * n_a, n_a), n_a, dtype),
+            "bx": np.zeros(3 * n_a, dtype=dtype),
+            "bh": np.zeros(3 * n_a, dtype=dtype),
+        }
+
+    @staticmethod
+    def initial_state(batch: int, n_a: int, dtype) -> tuple[np.ndarray, ...]:
+        return (np.zeros((batch, n_a), dtype=dtype),)
+
+    @classmethod
+    def step(cls, p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple]:
+        h = state[0]
+        H = h.shape[1]
+        gh = h @ p["Wh"].T + p["bh"]  # (B, 3H)
+        rz = sigmoid_(x_proj[:, : 2 * H] + gh[:, : 2 * H])  # (B, 2H)
+        n = np.tanh(x_proj[:, 2 * H :] + rz[:, :H] * gh[:, 2 * H :])  # (B, H)
+        h = n + rz[:, H:] * (h - n)  # (B, H) == (1 - z) * n + z * h
+        return h, (h,)
+
+    @staticmethod
+    def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None,
+                ws: Optional[Workspace] = None, train: bool = True) -> tuple[np.ndarray, tuple, Any]:
+        """All steps: Hs (T, B, H). With ``train``, the backward's per-step factors are kept too
+        (computed here, while each step's gates are still in cache)."""
+        ws = ws if ws is not None else Workspace()
+        H = p["Wh"].shape[1]
+        bias = p["bx"] + np.concatenate([p["bh"][: 2 * H], np.zeros_like(p["bh"][2 * H :])])  # r, z biases merged
+        GX = input_projection(p["Wx"], bias, X, ws)  # (T, B, 3H)
+        steps, batch, _ = GX.shape
+        rows = row_counts(active, steps, batch)
+        GH = ws.take("GH", GX.shape, GX.dtype)  # (T, B, 3H) recurrent projections
+        RZ = ws.take("RZ", (steps, batch, 2 * H), GX.dtype)  # (T, B, 2H) gates r, z
+        Hs = ws.take("Hs", (steps, batch, H), GX.dtype)  # (T, B, H)
+        factors = [ws.take(k, (steps, batch, H), GX.dtype) for k in ("c_n", "c_r", "c_z")] if train else None
+        h, WhT, bhn = state0[0], np.ascontiguousarray(p["Wh"].T), p["bh"][2 * H :]
+        n = ws.take("n", (batch, H), GX.dtype)  # (B, H) candidate state of the current step
+        for t, k in enumerate(rows):
+            gh, rz, nk = GH[t, :k], RZ[t, :k], n[:k]
+            np.matmul(h[:k], WhT, out=gh)
+            sigmoid_(np.add(GX[t, :k, : 2 * H], gh[:, : 2 * H], out=rz))
+            ghn = gh[:, 2 * H :]
+            ghn += bhn
+            np.multiply(rz[:, :H], ghn, out=nk)
+            nk += GX[t, :k, 2 * H :]
+            np.tanh(nk, out=nk)
+            out = np.subtract(h[:k], nk, out=Hs[t, :k])  # h_prev - n
+            if factors is not None:
+                _gru_step_factors(t, k, rz, ghn, nk, out, factors)
+            out *= rz[:, H:]
+            out += nk
+            Hs[t, k:] = 0.0
+            h = Hs[t]
+        return Hs, (h,), (X, Hs, state0[0], RZ, factors, rows)
+
+    @staticmethod
+    def backward(p: Params, dHs: np.ndarray, cache: Any, ws: Optional[Workspace] = None) -> tuple[Params, np.ndarray | None]:
+        ws = ws if ws is not None else Workspace()
+        X, Hs, h0, RZ, (c_n, c_r, c_z), rows = cache
+        steps, batch, H = Hs.shape
+        R, Z = RZ[..., :H], RZ[..., H:]
+        dGX = ws.take("dGX", (steps, batch, 3 * H), Hs.dtype)  # (T, B, 3H) gradient at the input projections
+        dGH = ws.take("dGH", (steps, batch, 3 * H), Hs.dtype)  # (T, B, 3H) gradient at the recurrent projections
+        dh, dh_next = np.empty_like(h0), np.zeros_like(h0)  # (B, H)
+        Wh = p["Wh"]
+        for t in reversed(range(steps)):
+            k = rows[t]
+            d, dgx, dgh = dh[:k], dGX[t, :k], dGH[t, :k]
+            np.add(dHs[t, :k], dh_next[:k], out=d)
+            dn = np.multiply(d, c_n[t, :k], out=dgx[:, 2 * H :])
+            np.multiply(dn, c_r[t, :k], out=dgx[:, :H])
+            np.multiply(d, c_z[t, :k], out=dgx[:, H : 2 * H])
+            dgh[:, : 2 * H] = dgx[:, : 2 * H]
+            np.multiply(dn, R[t, :k], out=dgh[:, 2 * H :])
+            np.matmul(dgh, Wh, out=dh_next[:k])
+            d *= Z[t, :k]
+            dh_next[:k] += d
+            _zero_rows(k, dGX[t], dGH[t])
+        dWx, dX = input_backward(p["Wx"], X, dGX, ws)
+        grads = {
+            "Wx": dWx,
+            "Wh": recurrent_grad(dGH, Hs, h0),  # (3H, H)
+            "bx": column_sums(dGX, ws),
+            "bh": column_sums(dGH, ws),
+        }
+        return grads, dX
+
+
+def _gru_step_factors(t: int, k: int, rz: np.ndarray, ghn: np.ndarray, n: np.ndarray, h_minus_n: np.ndarray,
+                      factors: list[np.ndarray]) -> None:
+    """Step t's factors of the GRU backward, which do not depend on the incoming gradient:
+    c_n = (1 - z)(1 - n^2) (dh -> dn), c_r = gh_n r (1 - r) (dn -> dr), c_z = (h_prev - n) z (1 - z) (dh -> dz)."""
+    H = n.shape[1]
+    r, z = rz[:, :H], rz[:, H:]
+    c_n, c_r, c_z = (f[t, :k] for f in factors)
+    np.subtract(1.0, z, out=c_r)  # c_r as scratch for 1 - z
+    np.multiply(h_minus_n, z, out=c_z)
+    c_z *= c_r
+    np.multiply(n, n, out=c_n)
+    np.subtract(1.0, c_n, out=c_n)
+    c_n *= c_r
+    np.subtract(1.0, r, out=c_r)
+    c_r *= r
+    c_r *= ghn
+
+
+def column_sums(dG: np.ndarray, ws: Workspace) -> np.ndarray:
+    """dG (T, B, G) summed over time and batch, as one BLAS product with a ones vector: (G,)."""
+    rows = dG.shape[0] * dG.shape[1]
+    ones = ws.take("ones", (rows,), dG.dtype)
+    ones.fill(1.0)
+    return ones @ dG.reshape(rows, -1)
+
+
+# ---------------------------------------------------------------- LSTM
+
+
+class LSTMCell:
+    """LSTM with gates [i, f, g, o]; the forget bias starts at 1."""
+
+    name = "lstm"
+    input_keys = ("Wx", "b")
+
+    @staticmethod
+    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype) -> Params:
+        b = np.zeros(4 * n_a, dtype=dtype)
+        b[n_a : 2 * n_a] = 1.0
+        return {
+            "Wx": _uniform(rng, (4 * n_a, n_x), n_a, dtype),
+            "Wh": _uniform(rng, (4 * n_a, n_a), n_a, dtype),
+            "b": b,
+        }
+
+    @staticmethod
+    def initial_state(batch: int, n_a: int, dtype) -> tuple[np.ndarray, ...]:
+        return (np.zeros((batch, n_a), dtype=dtype), np.zeros((batch, n_a), dtype=dtype))
+
+    @staticmethod
+    def _activate(act: np.ndarray, H: int) -> np.ndarray:
+        """In place on pre-activations (B, 4H): sigmoid for i, f, o and tanh for g."""
+        sigmoid_(act[:, : 2 * H])
+        np.tanh(act[:, 2 * H : 3 * H], out=act[:, 2 * H : 3 * H])
+        sigmoid_(act[:, 3 * H :])
+        return act
+
+    @classmethod
+    def step(cls, p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple]:
+        h, c = state
+        H = h.shape[1]
+        act = cls._activate(x_proj + h @ p["Wh"].T, H)  # (B, 4H)
+        c = act[:, H : 2 * H] * c + act[:, :H] * act[:, 2 * H : 3 * H]  # (B, H)
+        h = act[:, 3 * H :] * np.tanh(c)  # (B, H)
+        return h, (h, c)
+
+    @classmethod
+    def forward(cls, p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None,
+                ws: Optional[Workspace] = None, train: bool = True) -> tuple[np.ndarray, tuple, Any]:
+        ws = ws if ws is not None else Workspace()
+        GX = input_projection(p["Wx"], p["b"], X, ws)  # (T, B, 4H)
+        steps, batch, G = GX.shape
+        H = G // 4
+        rows = row_counts(active, steps, batch)
+        Hs, Cs, TC = (ws.take(key, (steps, batch, H), GX.dtype) for key in ("Hs", "Cs", "TC"))  # (T, B, H)
+        ACT = ws.take("ACT", GX.shape, GX.dtype)  # (T, B, 4H) activated gates i, f, g, o
+        (h, c), WhT = state0, p["Wh"].T
+        for t, k in enumerate(rows):
+            act = ACT[t, :k]  # (k, 4H)
+            np.matmul(h[:k], WhT, out=act)
+            act += GX[t, :k]
+            cls._activate(act, H)
+            c_new = np.multiply(act[:, H : 2 * H], c[:k], out=Cs[t, :k])
+            c_new += act[:, :H] * act[:, 2 * H : 3 * H]
+            np.tanh(c_new, out=TC[t, :k])
+            np.multiply(act[:, 3 * H :], TC[t, :k], out=Hs[t, :k])
+            _zero_rows(k, ACT[t], Cs[t], TC[t], Hs[t])
+            h, c = Hs[t], Cs[t]
+        return Hs, (h, c), (X, Hs, Cs, TC, ACT, state0, rows)
+
+    @staticmethod
+    def backward(p: Params, dHs: np.ndarray, cache: Any, ws: Optional[Workspace] = None) -> tuple[Params, np.ndarray | None]:
+        ws = ws if ws is not None else Workspace()
+        X, Hs, Cs, TC, ACT, (h0, c0), rows = cache
+        steps, batch, H = Hs.shape
+        coef, c_h = _lstm_coefficients(Cs, TC, ACT, c0, ws)
+        dG = ws.take("dG", ACT.shape, ACT.dtype)  # (T, B, 4H) gradient at the gate pre-activations
+        dh, dc = np.empty_like(h0), np.empty_like(c0)  # (B, H)
+        dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)  # (B, H)
+        F, Wh = ACT[..., H : 2 * H], p["Wh"]
+        for t in reversed(range(steps)):
+            k = rows[t]
+            d_h, d_c = dh[:k], dc[:k]
+            g4, c4 = dG[t, :k].reshape(k, 4, H), coef[t, :k].reshape(k, 4, H)
+            np.add(dHs[t, :k], dh_next[:k], out=d_h)
+            np.multiply(d_h, c_h[t, :k], out=d_c)
+            d_c += dc_next[:k]
+            np.multiply(c4[:, :3], d_c[:, None, :], out=g4[:, :3])
+            np.multiply(c4[:, 3], d_h, out=g4[:, 3])
+            np.multiply(d_c, F[t, :k], out=dc_next[:k])
+            np.matmul(dG[t, :k], Wh, out=dh_next[:k])
+            dG[t, k:] = 0.0
+        dWx, dX = input_backward(p["Wx"], X, dG, ws)
+        grads = {
+            "Wx": dWx,
+            "Wh": recurrent_grad(dG, Hs, h0),  # (4H, H)
+            "b": column_sums(dG, ws),
+        }
+        return grads, dX
+
+
+def _lstm_coefficients(Cs, TC, ACT, c0, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """Factors of the LSTM backward independent of the incoming gradient, for all steps:
+    coef (T, B, 4H) = [g i(1-i), c_prev f(1-f), i(1-g^2) (all times dc), tanh(c) o(1-o) (times dh)]
+    and c_h (T, B, H) = o (1 - tanh(c)^2) (dh -> dc)."""
+    H = Cs.shape[2]
+    I, F, G, O = (ACT[..., j * H : (j + 1) * H] for j in range(4))
+    coef = ws.take("coef", ACT.shape, ACT.dtype)  # (T, B, 4H)
+    ci, cf, cg, co = (coef[..., j * H : (j + 1) * H] for j in range(4))
+    np.subtract(1.0, I, out=ci)
+    ci *= I
+    ci *= G
+    np.subtract(1.0, F, out=cf)
+    cf *= F
+    cf[1:] *= Cs[:-1]
+    cf[0] *= c0
+    np.multiply(G, G, out=cg)
+    np.subtract(1.0, cg, out=cg)
+    cg *= I
+    np.subtract(1.0, O, out=co)
+    co *= O
+    co *= TC
+    c_h = ws.take("c_h", Cs.shape, Cs.dtype)  # (T, B, H)
+    np.multiply(TC, TC, out=c_h)
+    np.subtract(1.0, c_h, out=c_h)
+    c_h *= O
+    return coef, c_h
+
+
+def _zero_rows(k: int, *arrays: np.ndarray) -> None:
+    """Zero the rows from k on (names already ended) of each (B, ...) array."""
+    for array in arrays:
+        array[k:] = 0.0
+
+
+CELLS: dict[str, Cell] = {cell.name: cell for cell in (RNNCell, GRUCell, LSTMCell)}  # type: ignore[misc]

@@ -1,0 +1,158 @@
+"""CharRNN: the estimator users hold (scikit-learn manner), its model file, and shipped models.
+
+The constructor stores settings (the fields of :class:`TrainConfig`, each with
+its default, help and check); ``fit(names)`` validates, learns and returns
+self; learned state ends in ``_``; ``score(names)`` gives log-likelihoods
+(higher is better); ``sample(n, ...)`` generates. Training, sampling and
+scoring live in chemgen.model.train, .sample and .score and work on a
+:class:`Learned` model, not on the estimator.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from chemgen.errors import ConfigError, ModelFileError
+from chemgen.model import modelfile
+from chemgen.model.config import TrainConfig, defaults, known_settings, setting_names
+from chemgen.model.modelfile import Learned
+from chemgen.model.sample import Sample
+
+SHIPPED_DIR = Path(__file__).parent / "shipped"
+DEFAULT_MODEL = "systematic"
+
+
+class CharRNN:
+    """Character-level recurrent network over compound names, written in NumPy.
+
+    Settings are those of :class:`chemgen.model.config.TrainConfig`
+    (``CharRNN(cell="gru", hidden_size=256, random_state=0)``).
+    """
+
+    def __init__(self, **settings: Any):
+        unknown = sorted(set(settings) - set(setting_names()))
+        if unknown:
+            raise ConfigError(f"unknown CharRNN setting {unknown[0]!r} (settings: {', '.join(setting_names())})")
+        for name, default in defaults().items():
+            setattr(self, name, settings.get(name, default))
+
+    # ------------------------------------------------------------ settings
+
+    def get_params(self) -> dict[str, Any]:
+        """The settings, as scikit-learn's estimators give them."""
+        return {key: getattr(self, key) for key in setting_names()}
+
+    def set_params(self, **settings: Any) -> "CharRNN":
+        unknown = sorted(set(settings) - set(setting_names()))
+        if unknown:
+            raise ConfigError(f"unknown CharRNN setting {unknown[0]!r}")
+        for key, value in settings.items():
+            setattr(self, key, value)
+        return self
+
+    def train_config(self) -> TrainConfig:
+        """The settings as a checked TrainConfig (ConfigError in one line for a bad one)."""
+        return TrainConfig(**self.get_params())
+
+    def _check_fitted(self) -> Learned:
+        if not hasattr(self, "learned_"):
+            raise ConfigError("this CharRNN is not fitted yet: call fit(names) or chemgen.load()")
+        return self.learned_
+
+    # learned state, scikit-learn style
+    params_ = property(lambda self: self._check_fitted().params)
+    vocab_ = property(lambda self: self._check_fitted().vocab)
+    fingerprint_ = property(lambda self: self._check_fitted().fingerprint)
+    net_config_ = property(lambda self: self._check_fitted().config)
+
+    # ------------------------------------------------------------ learning and use
+
+    def fit(self, names: Sequence[str], valid_names: Optional[Sequence[str]] = None, **train_options) -> "CharRNN":
+        """Learn from names (list of str); see chemgen.model.train.fit for checkpoint options."""
+        from chemgen.model.train import TrainingInterrupted, fit
+
+        try:
+            result = fit(self.train_config(), names, valid_names, **train_options)
+        except TrainingInterrupted as stop:
+            self._adopt(stop.result)
+            raise
+        self._adopt(result)
+        return self
+
+    def _adopt(self, result) -> None:
+        self.learned_, self.training_info_, self.history_ = result.learned, result.training, result.history
+
+    def score(self, names: Sequence[str]) -> np.ndarray:
+        """Log-likelihood (natural log, end token included) of each name, shape (N,).
+
+        Raises VocabularyError naming the first name with an unknown character;
+        use chemgen.model.score.score_names for per-name errors instead.
+        """
+        from chemgen.model.score import score_array
+
+        return score_array(self._check_fitted(), names)
+
+    def sample(self, n: int, temperature: float = 1.0, top_k: Optional[int] = None, prefix: str = "",
+               max_length: int = 200, random_state: Optional[int] = None) -> list[Sample]:
+        """n complete names as Sample(name, logp, logp_per_char, in_training)."""
+        from chemgen.model.sample import sample_names
+
+        return sample_names(self._check_fitted(), n, temperature=temperature, top_k=top_k, prefix=prefix,
+                            max_length=max_length, random_state=random_state)
+
+    def in_training(self, names: list[str]) -> np.ndarray:
+        """Which names were training names (from the fingerprint): (N,) bool."""
+        return self._check_fitted().in_training(names)
+
+    # ------------------------------------------------------------ model file
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model file atomically."""
+        modelfile.write_model(path, self._check_fitted(), self.get_params(), self.training_info_)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "CharRNN":
+        """Read and validate a model (or checkpoint) file."""
+        learned, meta = modelfile.read_model(path)
+        model = cls(**known_settings(meta.get("settings", {})))
+        model.learned_, model.training_info_ = learned, meta.get("training", {})
+        model.history_ = []
+        return model
+
+    def __repr__(self) -> str:
+        fitted = "fitted" if hasattr(self, "learned_") else "not fitted"
+        return f"CharRNN(cell={self.cell!r}, hidden_size={self.hidden_size}, num_layers={self.num_layers}; {fitted})"
+
+
+CharRNN.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default) for name, default in defaults().items()]
+)
+
+
+def shipped_models() -> dict[str, Path]:
+    """Models shipped in the package, by name (file stem)."""
+    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.npz"))}
+
+
+def resolve_model(name_or_path: Optional[str | os.PathLike] = None) -> Path:
+    """A model path from a shipped model's name, a file path, or None for the default."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_MODEL
+    shipped = shipped_models()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    path = Path(name_or_path)
+    if path.exists() or path.suffix == ".npz" or os.sep in str(name_or_path):
+        return path
+    known = ", ".join(shipped) or "none"
+    raise ModelFileError(f"no model file or shipped model named {str(name_or_path)!r} (shipped models: {known})")
+
+
+def load(name_or_path: Optional[str | os.PathLike] = None) -> CharRNN:
+    """Load a model: the shipped default when no argument is given, a shipped model by name, or a file."""
+    return CharRNN.load(resolve_model(name_or_path))

@@ -1,0 +1,192 @@
+"""The char-RNN network: stacked recurrent cells and a softmax output layer.
+
+One forward pass serves training, sampling and scoring (makemore's contract):
+``forward(config, params, inputs, targets, mask) -> logits, loss, cache`` where
+the loss is the mean cross-entropy per character (end token included) and the
+cache holds each name's log-likelihood, which ``sequence_logp`` returns for
+scoring; ``step_logits`` runs the same layers one step at a time for sampling.
+
+Parameters live in one flat dict: ``l{k}.<cell param>`` for layer k (the first
+layer's input weights double as the character embedding) and the seed's
+``Wya`` (V, H) / ``by`` (V,) for the output layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from chemgen.model.cells import CELLS, Params, Workspace
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Architecture; stored in the model file so loading needs nothing else."""
+
+    cell: str = "gru"  # "rnn" (the seed's vanilla cell), "gru" or "lstm"
+    hidden_size: int = 256  # units per layer (the seed's n_a)
+    num_layers: int = 1  # stacked recurrent layers
+    vocab_size: int = 0  # characters + the boundary token (the seed's n_x = n_y)
+    dtype: str = "float32"  # parameter and activation dtype
+
+
+def _scope(ws: Optional[Workspace], layer: int) -> Optional[Workspace]:
+    return ws.scope(f"l{layer}") if ws is not None else None
+
+
+def cell_of(config: NetConfig):
+    return CELLS[config.cell]
+
+
+def init_params(config: NetConfig, rng: np.random.Generator) -> Params:
+    """initialize_parameters for the whole stack and the output layer."""
+    cell, H, V, dtype = cell_of(config), config.hidden_size, config.vocab_size, np.dtype(config.dtype)
+    params: Params = {}
+    for layer in range(config.num_layers):
+        n_x = V if layer == 0 else H
+        for key, value in cell.init_params(rng, n_x, H, dtype).items():
+            params[f"l{layer}.{key}"] = value
+    bound = 1.0 / np.sqrt(H)
+    params["Wya"] = rng.uniform(-bound, bound, size=(V, H)).astype(dtype)
+    params["by"] = np.zeros(V, dtype=dtype)
+    return params
+
+
+def layer_params(params: Params, layer: int) -> Params:
+    prefix = f"l{layer}."
+    return {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
+
+
+def expected_shapes(config: NetConfig) -> dict[str, tuple[int, ...]]:
+    """Every parameter's shape, for validating a loaded model file."""
+    params = init_params(config, np.random.default_rng(0))
+    return {k: v.shape for k, v in params.items()}
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Stable log-softmax over the last axis."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def active_rows(mask: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """Rows inside their name at each step (T,), when the batch is sorted longest first; else None."""
+    if mask is None:
+        return None
+    lengths = mask.sum(axis=0)  # (B,)
+    if np.any(lengths[1:] > lengths[:-1]):
+        return None
+    return mask.sum(axis=1).astype(np.int64)  # (T,)
+
+
+def dropout_mask(shape: tuple[int, ...], rate: float, dtype: np.dtype, rng: np.random.Generator) -> np.ndarray:
+    """Keep each unit with probability 1 - rate, scaled by 1 / (1 - rate) so the expected value is unchanged."""
+    keep = rng.random(shape, dtype=np.float32) >= rate
+    return keep.astype(dtype) * np.asarray(1.0 / (1.0 - rate), dtype=dtype)
+
+
+@dataclass
+class ForwardCache:
+    layer_caches: list[Any] = field(default_factory=list)
+    top: Optional[np.ndarray] = None  # (T, B, H) last layer's hidden states (after dropout)
+    dropout_masks: list[np.ndarray] = field(default_factory=list)  # per layer (T, B, H), scaled keep masks
+    logp: Optional[np.ndarray] = None  # (T, B, V) log-probabilities
+    name_logp: Optional[np.ndarray] = None  # (B,) each name's log-likelihood (with targets)
+
+
+def forward(
+    config: NetConfig, params: Params, inputs: np.ndarray, targets: Optional[np.ndarray] = None,
+    mask: Optional[np.ndarray] = None, ws: Optional[Workspace] = None, train: bool = True,
+    dropout: float = 0.0, rng: Optional[np.random.Generator] = None,
+) -> tuple[np.ndarray, Optional[float], ForwardCache]:
+    """Run the stack over inputs (T, B) -> logits (T, B, V), mean loss per character, cache.
+
+    The loss (nats per character) is None when no targets are given. With a
+    workspace, the cache lives in its buffers until the next forward pass;
+    ``train=False`` skips what only the backward pass needs. With ``dropout``
+    and ``rng`` (training only), each layer's output is dropped at that rate
+    (inverted dropout on the non-recurrent connections, Zaremba et al. 2014).
+    """
+    cell, H = cell_of(config), config.hidden_size
+    X: np.ndarray = inputs
+    cache = ForwardCache()
+    active = active_rows(mask)
+    for layer in range(config.num_layers):
+        p = layer_params(params, layer)
+        state0 = cell.initial_state(inputs.shape[1], H, np.dtype(config.dtype))
+        X, _, layer_cache = cell.forward(p, X, state0, active, _scope(ws, layer), train)  # (T, B, H)
+        cache.layer_caches.append(layer_cache)
+        if train and dropout > 0 and rng is not None:
+            keep = dropout_mask(X.shape, dropout, X.dtype, rng)  # (T, B, H)
+            cache.dropout_masks.append(keep)
+            X = X * keep
+    cache.top = X
+    logits = X @ params["Wya"].T + params["by"]  # (T, B, V)
+    if targets is None:
+        return logits, None, cache
+    cache.logp = log_softmax(logits)  # (T, B, V)
+    cache.name_logp = logp_of_targets(cache.logp, targets, mask)  # (B,)
+    loss = -float(cache.name_logp.sum() / mask.sum())
+    return logits, loss, cache
+
+
+def backward(
+    config: NetConfig, params: Params, targets: np.ndarray, mask: np.ndarray, cache: ForwardCache,
+    ws: Optional[Workspace] = None, n_chars: Optional[float] = None,
+) -> Params:
+    """Gradients of the mean loss per character with respect to every parameter.
+
+    The mean is over ``n_chars`` characters (default: the mask's), so a mask
+    that leaves some names out drops their terms without rescaling the rest.
+    """
+    probs = np.exp(cache.logp)  # (T, B, V)
+    dlogits = probs  # reused in place: softmax - one_hot(target)
+    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], 2) - 1.0, 2)
+    dlogits *= (mask / (mask.sum() if n_chars is None else n_chars))[..., None]  # (T, B, V)
+    V, H = params["Wya"].shape
+    grads: Params = {
+        "Wya": dlogits.reshape(-1, V).T @ cache.top.reshape(-1, H),  # (V, H)
+        "by": dlogits.sum(axis=(0, 1)),
+    }
+    dX = dlogits @ params["Wya"]  # (T, B, H)
+    cell = cell_of(config)
+    for layer in reversed(range(config.num_layers)):
+        if cache.dropout_masks:
+            dX = dX * cache.dropout_masks[layer]  # (T, B, H) back through this layer's dropout
+        layer_grads, dX = cell.backward(layer_params(params, layer), dX, cache.layer_caches[layer], _scope(ws, layer))
+        grads.update({f"l{layer}.{k}": v for k, v in layer_grads.items()})
+    return grads
+
+
+def sequence_logp(config: NetConfig, params: Params, inputs: np.ndarray, targets: np.ndarray,
+                  mask: np.ndarray) -> np.ndarray:
+    """Each sequence's log-likelihood (B,): the sum over its characters and the end token."""
+    _, _, cache = forward(config, params, inputs, targets, mask, train=False)
+    return cache.name_logp.astype(np.float64)  # (B,)
+
+
+def logp_of_targets(logp: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each sequence's log-likelihood (B,) from the log-probabilities (T, B, V) of a forward pass."""
+    token_logp = np.take_along_axis(logp, targets[..., None], axis=2)[..., 0]  # (T, B)
+    return (token_logp * mask).sum(axis=0)  # (B,)
+
+
+def initial_states(config: NetConfig, batch: int) -> list[tuple[np.ndarray, ...]]:
+    cell = cell_of(config)
+    return [cell.initial_state(batch, config.hidden_size, np.dtype(config.dtype)) for _ in range(config.num_layers)]
+
+
+def step_logits(config: NetConfig, params: Params, tokens: np.ndarray,
+                states: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+    """One time step for sampling: tokens (B,) -> logits (B, V) and the new per-layer states."""
+    cell = cell_of(config)
+    x: np.ndarray = tokens
+    new_states = []
+    for layer in range(config.num_layers):
+        p = layer_params(params, layer)
+        W, b = (p[key] for key in cell.input_keys)
+        x_proj = W.T[x] + b if layer == 0 else x @ W.T + b  # (B, G)
+        x, state = cell.step(p, x_proj, states[layer])  # (B, H)
+        new_states.append(state)
+    return x @ params["Wya"].T + params["by"], new_states  # (B, V)

@@ -1,0 +1,109 @@
+"""Sampling: many names at once, vectorised across the batch.
+
+Every running name advances one character per step through
+``network.step_logits``; temperature and top-k shape the distribution drawn
+from, while each name's log-likelihood is accumulated under the model itself
+(temperature 1, no top-k), so it equals ``model.score([name])``.
+Names that reach ``max_length`` without the end token are dropped and drawn
+again, so ``n`` complete names come back.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from chemgen.errors import ConfigError
+from chemgen.model import network
+from chemgen.model.modelfile import Learned
+
+MAX_BATCH = 2048
+
+
+class Sample(NamedTuple):
+    """A sampled name with its log-likelihood under the model (temperature 1, no top-k)."""
+
+    name: str
+    logp: float  # natural log, characters and the end token
+    logp_per_char: float  # logp / (len(name) + 1)
+    in_training: bool  # the name is one of the model's training names
+
+
+def check_sampling_options(model: Learned, n: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int) -> None:
+    """ConfigError in one line for a bad sampling option."""
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ConfigError(f"number of names must be a non-negative integer, not {n!r}")
+    if not temperature > 0:
+        raise ConfigError(f"temperature must be positive, not {temperature!r}")
+    if top_k is not None and not 1 <= top_k:
+        raise ConfigError(f"top-k must be at least 1, not {top_k!r}")
+    if max_length < 1 or len(prefix) >= max_length:
+        raise ConfigError(f"max length {max_length} must exceed the prefix length ({len(prefix)})")
+    model.vocab.check(prefix)
+
+
+def draw(logits: np.ndarray, temperature: float, top_k: Optional[int], rng: np.random.Generator) -> np.ndarray:
+    """One token per row of logits (B, V) after temperature and top-k: (B,) int."""
+    scaled = logits.astype(np.float64) / temperature  # (B, V)
+    if top_k is not None and top_k < scaled.shape[1]:
+        kth = np.partition(scaled, -top_k, axis=1)[:, -top_k][:, None]  # (B, 1)
+        scaled = np.where(scaled >= kth, scaled, -np.inf)
+    probs = np.exp(scaled - scaled.max(axis=1, keepdims=True))  # (B, V)
+    cdf = np.cumsum(probs, axis=1)  # (B, V)
+    u = rng.random(len(cdf))[:, None] * cdf[:, -1:]  # (B, 1)
+    return np.minimum((cdf < u).sum(axis=1), cdf.shape[1] - 1)
+
+
+def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tokens (B, max_length), their log-likelihood (B,), and which names ended (B,).
+
+    Only names still running are computed: ended rows leave the batch.
+    """
+    config, params = model.config, model.params
+    states = network.initial_states(config, batch)
+    forced = model.vocab.encode(prefix)
+    tokens = np.zeros((batch, max_length), dtype=np.int32)  # (B, L) 0 = boundary / padding
+    logp = np.zeros(batch)  # (B,)
+    done = np.zeros(batch, dtype=bool)  # (B,)
+    active = np.arange(batch)  # (A,) rows still running
+    current = np.zeros(batch, dtype=np.int32)  # (A,) the boundary token starts every name
+    for t in range(max_length + 1):
+        logits, states = network.step_logits(config, params, current, states)  # (A, V)
+        if t < len(forced):
+            current = np.full(len(active), forced[t], dtype=np.int32)
+        else:
+            current = draw(logits, temperature, top_k, rng)
+        log_probs = network.log_softmax(logits.astype(np.float64))  # (A, V)
+        logp[active] += np.take_along_axis(log_probs, current[:, None], 1)[:, 0]
+        if t < max_length:
+            tokens[active, t] = current
+        running = current != 0  # (A,)
+        done[active[~running]] = True
+        if not running.all():
+            active, current = active[running], current[running]
+            states = [tuple(s[running] for s in layer) for layer in states]
+        if active.size == 0:
+            break
+    return tokens, logp, done
+
+
+def sample_names(model: Learned, n: int, temperature: float = 1.0, top_k: Optional[int] = None, prefix: str = "",
+                 max_length: int = 200, random_state: Optional[int] = None, max_attempts: int = 10) -> list[Sample]:
+    """n complete names with their log-likelihoods, flagged when they copy a training name."""
+    check_sampling_options(model, n, temperature, top_k, prefix, max_length)
+    rng = np.random.default_rng(random_state)
+    names: list[str] = []
+    logps: list[float] = []
+    for _ in range(max_attempts):
+        missing = n - len(names)
+        if missing <= 0:
+            break
+        batch = min(MAX_BATCH, max(missing + missing // 8 + 1, 1))
+        tokens, logp, done = sample_batch(model, batch, temperature, top_k, prefix, max_length, rng)
+        complete = np.flatnonzero(done & (tokens[:, 0] != 0))  # ended, and not an empty name
+        for row in complete[:missing]:
+            names.append(model.vocab.decode(tokens[row]))
+            logps.append(float(logp[row]))
+    seen = model.in_training(names)
+    return [Sample(name, lp, lp / (len(name) + 1), bool(flag)) for name, lp, flag in zip(names, logps, seen)]

@@ -1,0 +1,347 @@
+"""Training: minibatched BPTT with validation, the best model kept, checkpoints and resume.
+
+The seed's ``model`` loop, grown up: each step draws a random minibatch of
+names (with replacement), runs forward and backward over the padded batch,
+clips (by value, as the seed, or by global norm), and updates. Every
+``eval_every`` steps it reports the smoothed training loss and the validation
+loss (nats per character), samples a few names, and keeps the parameters with
+the best validation loss. Checkpoints carry the optimizer and RNG state, so a
+resumed run reproduces the uninterrupted one exactly.
+
+Training works on a :class:`TrainConfig` and names, and returns what it
+learned (:class:`TrainResult`); it knows nothing of the estimator.
+"""
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterator, Optional, Sequence
+
+import numpy as np
+
+from chemgen.errors import ChemgenError, ConfigError, ModelFileError
+from chemgen.io.progress import progress_bar
+from chemgen.model import modelfile, network
+from chemgen.model.cells import Params, Workspace
+from chemgen.model.config import TrainConfig
+from chemgen.model.modelfile import Learned
+from chemgen.model.network import NetConfig
+from chemgen.model.optim import CLIPPERS, make_optimizer
+from chemgen.model.sample import sample_names
+from chemgen.model.vocab import Vocab, batch_from_codes
+
+EVAL_BATCH = 1024
+
+
+@dataclass
+class TrainState:
+    """Everything a checkpoint needs to continue exactly where training stopped."""
+
+    step: int = 0
+    smooth_loss: Optional[float] = None  # the seed's exponentially smoothed training loss
+    best_valid_loss: float = math.inf
+    best_step: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)  # one row per evaluation
+
+
+@dataclass
+class TrainResult:
+    """What a run learned: the best parameters, the training figures and the curve."""
+
+    learned: Learned
+    training: dict[str, Any]  # n_train, n_valid, steps_done, best_valid_loss, best_step
+    history: list[dict[str, Any]]
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training, after the checkpoint (if any) was written; carries the best model so far."""
+
+    def __init__(self, step: int, checkpoint: Optional[str], result: TrainResult):
+        super().__init__(step, checkpoint)
+        self.step, self.checkpoint, self.result = step, checkpoint, result
+
+
+class TrainingDiverged(ChemgenError):
+    """The loss became NaN or infinite; the files written before are kept."""
+
+
+def validate_names(names: Sequence[str], what: str = "training names") -> list[str]:
+    """Names as a list of non-empty strings without newlines; ConfigError otherwise."""
+    if isinstance(names, str):
+        raise ConfigError(f"{what} must be a list of names, not one string")
+    out = list(names)
+    for index, name in enumerate(out):
+        if not isinstance(name, str) or not name or "\n" in name:
+            raise ConfigError(f"{what}: item {index} ({name!r}) is not a non-empty one-line name")
+    if not out:
+        raise ConfigError(f"{what}: no names given")
+    return out
+
+
+def split_names(names: list[str], valid_fraction: float, rng: np.random.Generator) -> tuple[list[str], list[str]]:
+    """A random held-out share of the names (at least one name when the fraction is positive)."""
+    if valid_fraction <= 0 or len(names) < 2:
+        return names, []
+    order = rng.permutation(len(names))
+    n_valid = max(1, int(round(len(names) * valid_fraction)))
+    return [names[i] for i in order[n_valid:]], [names[i] for i in order[:n_valid]]
+
+
+def learning_rate_at(config: TrainConfig, step: int) -> float:
+    """Cosine decay from the learning rate to 10% of it over the run, or constant."""
+    if not config.lr_decay or config.steps <= 1:
+        return config.learning_rate
+    return config.learning_rate * (0.1 + 0.45 * (1 + math.cos(math.pi * min(step, config.steps) / config.steps)))
+
+
+def smooth(loss: Optional[float], cur_loss: float) -> float:
+    """The seed's smoothed loss: an exponential moving average of the minibatch losses."""
+    return cur_loss if loss is None else 0.98 * loss + 0.02 * cur_loss
+
+
+def mean_loss(config: NetConfig, params: Params, codes: np.ndarray, lengths: np.ndarray) -> float:
+    """Mean loss per character (end token included) over encoded names, in batches."""
+    total, count = 0.0, 0.0
+    for start in range(0, len(lengths), EVAL_BATCH):
+        inputs, targets, mask = batch_from_codes(codes[start : start + EVAL_BATCH], lengths[start : start + EVAL_BATCH])
+        total -= network.sequence_logp(config, params, inputs, targets, mask).sum()
+        count += mask.sum()
+    return total / count if count else math.nan
+
+
+def draw_chances(config: TrainConfig, lengths: np.ndarray) -> Optional[np.ndarray]:
+    """Each training name's chance of joining a minibatch (N,), or None for uniform draws.
+
+    Names shorter than ``short_below`` characters count ``short_weight`` as much
+    as the rest: small molecules are nearly all known, so seeing them less
+    often steers samples towards novel structures.
+    """
+    if not config.short_below or config.short_weight == 1.0:
+        return None
+    weights = np.where(lengths < config.short_below, config.short_weight, 1.0)  # (N,)
+    return weights / weights.sum()
+
+
+def above_floor(name_logp: np.ndarray, floor: float) -> np.ndarray:
+    """1 for each name in the batch whose loss (-name_logp (B,), nats) is still above the floor, else 0 (B,).
+
+    A name the model already gives a chance above e^-floor stops pulling its
+    own probability up: no training name is learnt by heart, so samples do
+    not keep repeating it (per-name "flooding", after Ishida et al. 2020).
+    """
+    return (-name_logp > floor).astype(name_logp.dtype)  # (B,)
+
+
+def train_step(config: TrainConfig, learned: Learned, optimizer, codes: np.ndarray, lengths: np.ndarray,
+               rows: np.ndarray, ws: Workspace, rng: Optional[np.random.Generator] = None) -> float:
+    """optimize: forward, backward, clip, update on one minibatch; returns its loss (rng draws dropout masks)."""
+    rows = rows[np.argsort(-lengths[rows], kind="stable")]  # longest first: finished rows are skipped
+    inputs, targets, mask = batch_from_codes(codes[rows], lengths[rows])
+    net, params = learned.config, learned.params
+    _, loss, cache = network.forward(net, params, inputs, targets, mask, ws, dropout=config.dropout, rng=rng)
+    grad_mask = mask if not config.name_floor else mask * above_floor(cache.name_logp, config.name_floor)
+    grads = network.backward(net, params, targets, grad_mask, cache, ws, n_chars=mask.sum())
+    CLIPPERS[config.clip](grads, config.clip_value)
+    optimizer.update(params, grads)
+    return loss
+
+
+@dataclass
+class Run:
+    """One training run's moving parts."""
+
+    config: TrainConfig
+    learned: Learned  # the current parameters
+    best_params: Params
+    training: dict[str, Any]
+    rng: np.random.Generator
+    optimizer: Any
+    state: TrainState = field(default_factory=TrainState)
+    workspace: Workspace = field(default_factory=Workspace)
+
+    def result(self) -> TrainResult:
+        best = Learned(self.learned.config, self.best_params, self.learned.vocab, self.learned.fingerprint)
+        return TrainResult(best, dict(self.training, **_figures(self.state)), self.state.history)
+
+    def save(self, path, params: Optional[Params] = None, **extra: Any) -> None:
+        modelfile.write_model(path, self.learned, self.config.as_dict(), dict(self.training, **_figures(self.state)),
+                              params, **extra)
+
+
+def fit(
+    config: TrainConfig,
+    names: Sequence[str],
+    valid_names: Optional[Sequence[str]] = None,
+    checkpoint: Optional[str | os.PathLike] = None,
+    checkpoint_every: int = 0,
+    resume: Optional[str | os.PathLike] = None,
+    best_path: Optional[str | os.PathLike] = None,
+    log: Optional[Callable[[str], None]] = None,
+) -> TrainResult:
+    """Train a new model on names; returns the best parameters by validation loss.
+
+    checkpoint / checkpoint_every: where and how often (in steps) to write the
+    full training state; it is also written at the end and on Ctrl-C.
+    resume: a checkpoint to continue from (same names, same architecture).
+    best_path: a model file rewritten whenever validation improves.
+    log: called with one line per evaluation (None: silent).
+    """
+    names = validate_names(names)
+    rng = np.random.default_rng(config.random_state)
+    if valid_names is None:
+        train_names, valid_names = split_names(names, config.valid_fraction, rng)
+    else:
+        train_names, valid_names = names, validate_names(valid_names, "validation names")
+    run = _prepare(config, train_names, valid_names, rng)
+    if resume is not None:
+        _restore(run, resume)
+    data = run.learned.vocab.encode_padded(train_names)
+    valid = run.learned.vocab.encode_padded(sorted(valid_names, key=len, reverse=True)) if valid_names else None
+    _loop(run, data, valid, checkpoint, checkpoint_every, best_path, log or (lambda _: None))
+    return run.result()
+
+
+def _prepare(config: TrainConfig, train_names: list[str], valid_names: list[str], rng: np.random.Generator) -> Run:
+    vocab = Vocab.from_names(train_names + valid_names)
+    net = NetConfig(config.cell, config.hidden_size, config.num_layers, vocab.size, config.dtype)
+    learned = Learned(net, network.init_params(net, rng), vocab, modelfile.name_hashes(train_names))
+    return Run(config, learned, _copy(learned.params), {"n_train": len(train_names), "n_valid": len(valid_names)},
+               rng, make_optimizer(config.optimizer, config.learning_rate))
+
+
+def _copy(params: Params) -> Params:
+    return {k: v.copy() for k, v in params.items()}
+
+
+def _loop(run: Run, data, valid, checkpoint, checkpoint_every, best_path, log) -> None:
+    config, state = run.config, run.state
+    codes, lengths = data
+    chances = draw_chances(config, lengths)  # (N,) or None
+    bar = progress_bar(total=config.steps, initial=min(state.step, config.steps), desc="training", unit="step")
+    with deferred_interrupt() as interrupt:
+        while state.step < config.steps and not interrupt.requested:
+            run.optimizer.learning_rate = learning_rate_at(config, state.step)
+            if chances is None:
+                rows = run.rng.integers(0, len(lengths), size=config.batch_size)
+            else:
+                rows = run.rng.choice(len(lengths), size=config.batch_size, p=chances)
+            loss = train_step(config, run.learned, run.optimizer, codes, lengths, rows, run.workspace, run.rng)
+            if not math.isfinite(loss):
+                bar.close()
+                raise TrainingDiverged(f"training diverged at step {state.step + 1} (loss {loss}): lower --lr or "
+                                       f"--clip-value; files written before this step are kept")
+            state.smooth_loss = smooth(state.smooth_loss, loss)
+            state.step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{state.smooth_loss:.3f}", refresh=False)
+            if state.step % config.eval_every == 0 or state.step == config.steps:
+                _evaluate(run, valid, best_path, log)
+            if checkpoint and checkpoint_every and state.step % checkpoint_every == 0:
+                save_checkpoint(run, checkpoint)
+    bar.close()
+    if checkpoint:
+        save_checkpoint(run, checkpoint)
+    if interrupt.requested:
+        raise TrainingInterrupted(state.step, str(checkpoint) if checkpoint else None, run.result())
+
+
+class _Interrupt:
+    requested = False
+
+
+@contextmanager
+def deferred_interrupt() -> Iterator[_Interrupt]:
+    """Ctrl-C sets a flag that the loop reads between steps, so no step is cut in half.
+
+    Only the main thread can take signals; elsewhere Ctrl-C behaves as usual.
+    """
+    interrupt = _Interrupt()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupt
+        return
+
+    def request(signum, frame) -> None:
+        interrupt.requested = True
+
+    previous = signal.signal(signal.SIGINT, request)
+    try:
+        yield interrupt
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _evaluate(run: Run, valid, best_path, log) -> None:
+    """Validation loss, the best-model check, and the seed's printout of sampled names."""
+    state, learned = run.state, run.learned
+    valid_loss = mean_loss(learned.config, learned.params, *valid) if valid is not None else math.nan
+    improved = valid is None or valid_loss < state.best_valid_loss
+    if improved:
+        state.best_valid_loss, state.best_step = (valid_loss if valid is not None else math.inf), state.step
+        run.best_params = _copy(learned.params)
+    state.history.append({"step": state.step, "train_loss": state.smooth_loss, "valid_loss": valid_loss})
+    samples = _preview(run)
+    valid_text = f"{valid_loss:.4f} nats/char" if valid is not None else "n/a (no validation names)"
+    line = f"step {state.step}/{run.config.steps}  loss {state.smooth_loss:.4f}  valid {valid_text}"
+    log(line + ("  *best*" if improved and valid is not None else "") + (f"  | {' · '.join(samples)}" if samples else ""))
+    if improved and best_path is not None:
+        run.save(best_path, run.best_params)
+
+
+def _preview(run: Run) -> list[str]:
+    if not run.config.n_print:
+        return []
+    return [s.name for s in sample_names(run.learned, run.config.n_print, random_state=run.state.step, max_length=120)]
+
+
+def _figures(state: TrainState) -> dict[str, Any]:
+    best = None if math.isinf(state.best_valid_loss) or math.isnan(state.best_valid_loss) else state.best_valid_loss
+    return {"steps_done": state.step, "best_valid_loss": best, "best_step": state.best_step}
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(run: Run, path) -> None:
+    """The whole training state in one model file (loadable as a model: its params are the current ones)."""
+    arrays = {f"best/{k}": v for k, v in run.best_params.items()}
+    arrays.update({f"optim/{k}": v for k, v in run.optimizer.state().items()})
+    checkpoint = {
+        "state": asdict(run.state) | {"best_valid_loss": _json_float(run.state.best_valid_loss)},
+        "optimizer_t": run.optimizer.t,
+        "rng": run.rng.bit_generator.state,
+    }
+    run.save(path, extra_arrays=arrays, extra_meta={"checkpoint": checkpoint})
+
+
+def _json_float(value: float) -> Optional[float]:
+    return None if math.isinf(value) or math.isnan(value) else value
+
+
+def _restore(run: Run, path) -> None:
+    """Load a checkpoint into a freshly prepared run; it must match names and architecture."""
+    arrays, meta = modelfile.read_npz(path)
+    if "checkpoint" not in meta:
+        raise ModelFileError(f"{path}: a model file, not a training checkpoint (no optimizer state)")
+    ours = asdict(run.learned.config)
+    if meta["config"] != ours:
+        differ = ", ".join(f"{k} {meta['config'].get(k)} (this run: {v})" for k, v in ours.items()
+                           if meta["config"].get(k) != v)
+        raise ConfigError(f"{path}: checkpoint architecture differs from this run's: {differ}")
+    if not np.array_equal(arrays.get("fingerprint"), run.learned.fingerprint):
+        raise ConfigError(f"{path}: checkpoint was trained on other names (or another validation split)")
+    run.learned.params = modelfile.learned_from(path, arrays, meta).params
+    run.best_params = modelfile.learned_from(path, arrays, meta, prefix="best/").params
+    ckpt = meta["checkpoint"]
+    run.optimizer.load_state({k[len("optim/") :]: v for k, v in arrays.items() if k.startswith("optim/")},
+                             ckpt["optimizer_t"])
+    run.rng.bit_generator.state = ckpt["rng"]
+    fields_ = dict(ckpt["state"])
+    fields_["best_valid_loss"] = math.inf if fields_["best_valid_loss"] is None else fields_["best_valid_loss"]
+    run.state = TrainState(**fields_)
+    if run.state.step > run.config.steps:
+        raise ConfigError(f"{path}: checkpoint is at step {run.state.step}, past --steps {run.config.steps}: "
+                          f"give more steps to train longer")

@@ -1,0 +1,120 @@
+"""The ``rdkit`` filter: sanitise the candidate's structure, compute properties, apply ranges.
+
+Needs a SMILES on the candidate (put there by the ``opsin`` or ``pubchem``
+filter earlier in the chain). Annotates every property of
+:data:`chemgen.chem.PROPERTY_NAMES` and, when the candidate has none, its InChIKey.
+
+Options (all optional)::
+
+    mw=150:500  clogp=:5  tpsa=:140  hbd=:5  hba=:10  rotatable_bonds=:10  qed=0.5:  heavy_atoms=10:
+        a range LO:HI on that property; either end may be left open
+    lipinski     rule of five: mw <= 500, clogp <= 5, hbd <= 5, hba <= 10, no violation allowed
+    lipinski=1   the same, allowing up to 1 violation (Lipinski's own formulation)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from chemgen.chem import molecules as chem
+from chemgen.errors import ConfigError
+from chemgen.filters import Candidate, Verdict, options
+
+NO_STRUCTURE = "no structure (run opsin or pubchem first)"
+LIPINSKI_LIMITS = {"mw": 500.0, "clogp": 5.0, "hbd": 5.0, "hba": 10.0}
+
+
+@dataclass(frozen=True)
+class Range:
+    """A closed interval on one property; ``None`` leaves an end open."""
+
+    prop: str
+    low: Optional[float] = None
+    high: Optional[float] = None
+
+    def violation(self, value: Any) -> str:
+        """Why ``value`` is outside the range, or ``""`` when inside."""
+        if chem.is_missing(value):
+            return f"{self.prop} unavailable"
+        if self.low is not None and value < self.low:
+            return f"{self.prop} {_fmt(value)} < {_fmt(self.low)}"
+        if self.high is not None and value > self.high:
+            return f"{self.prop} {_fmt(value)} > {_fmt(self.high)}"
+        return ""
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def parse_range(prop: str, value: Any) -> Range:
+    """``"150:500"``, ``":5"``, ``"0.5:"`` (or a ``(low, high)`` pair) -> :class:`Range`."""
+    return Range(prop, *options.parse_range("rdkit", prop, value))
+
+
+def parse_lipinski(value: Any) -> Optional[int]:
+    """Allowed rule-of-five violations: bare flag -> 0, ``"1"`` -> 1, ``"false"`` -> off (None)."""
+    if value is True:
+        return 0
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("false", "no", "off")):
+        return None
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on"):
+        return 0
+    try:
+        allowed = int(value)
+    except (TypeError, ValueError):
+        allowed = -1
+    if not 0 <= allowed <= 3:
+        raise ConfigError(f"malformed option lipinski={value!r} for rdkit (bare flag, or 0-3 violations allowed)")
+    return allowed
+
+
+class RDKitFilter:
+    """Sanitisation, properties and property ranges for candidates that have a structure."""
+
+    name = "rdkit"
+
+    def __init__(self, **options: Any) -> None:
+        self.ranges: list[Range] = []
+        self.lipinski: Optional[int] = None  # rule-of-five violations allowed; None = not applied
+        for key, value in options.items():
+            if key == "lipinski":
+                self.lipinski = parse_lipinski(value)
+            elif key in chem.PROPERTY_NAMES:
+                self.ranges.append(parse_range(key, value))
+            else:
+                known = ", ".join(chem.PROPERTY_NAMES + ("lipinski",))
+                raise ConfigError(f"unknown rdkit option {key!r} (known: {known})")
+
+    def available(self) -> tuple[bool, str]:
+        return True, ""
+
+    def check(self, candidates: list[Candidate]) -> list[Verdict]:
+        return [self.judge(candidate) for candidate in candidates]
+
+    def judge(self, candidate: Candidate) -> Verdict:
+        """One candidate's verdict, with its properties as annotations."""
+        if not candidate.smiles:
+            return Verdict(False, 0.0, NO_STRUCTURE)
+        mol, error = chem.parse_smiles(candidate.smiles)
+        if mol is None:
+            return Verdict(False, 0.0, f"sanitisation failed: {error}")
+        annotations: dict[str, Any] = chem.compute_properties(mol)
+        if not candidate.inchikey:
+            annotations["inchikey"] = chem.inchikey_of(mol)
+        problems = [p for p in (r.violation(annotations[r.prop]) for r in self.ranges) if p]
+        n_checks = len(self.ranges)
+        if self.lipinski is not None:
+            broken = self._lipinski_violations(annotations)
+            annotations["lipinski_violations"] = len(broken)
+            n_checks += 1
+            if len(broken) > self.lipinski:
+                problems.append(f"Lipinski: {', '.join(broken)}")
+        score = 1.0 - len(problems) / n_checks if n_checks else 1.0
+        return Verdict(not problems, score, "; ".join(problems), annotations)
+
+    @staticmethod
+    def _lipinski_violations(props: dict[str, Any]) -> list[str]:
+        ranges = (Range(prop, None, limit) for prop, limit in LIPINSKI_LIMITS.items())
+        return [p for p in (r.violation(props[r.prop]) for r in ranges) if p]

@@ -1,0 +1,138 @@
+"""Every cell's backward pass, and the output layer's, against centred finite differences in float64."""
+import numpy as np
+import pytest
+
+from chemgen.model import network, seed
+from chemgen.model.cells import CELLS
+from chemgen.model.vocab import Vocab
+
+NAMES = ["abc", "b", "dcba", "cab"]
+PACKED = ["dcba", "abc", "cab", "b"]  # longest first: the loops skip finished rows
+
+
+def numeric_gradient(f, array, eps=1e-6):
+    grad = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        old = array[index]
+        array[index] = old + eps
+        plus = f()
+        array[index] = old - eps
+        minus = f()
+        array[index] = old
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def perturbed_params(cell, layers, vocab, seed_=0):
+    config = network.NetConfig(cell=cell, hidden_size=5, num_layers=layers, vocab_size=vocab.size, dtype="float64")
+    rng = np.random.default_rng(seed_)
+    params = network.init_params(config, rng)
+    for key in params:  # move off the zero biases so every path carries gradient
+        params[key] += rng.normal(0, 0.3, params[key].shape)
+    return config, params
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("names", [NAMES, PACKED], ids=["padded", "packed"])
+def test_backward_matches_finite_differences(cell, layers, names):
+    vocab = Vocab.from_names(names)
+    config, params = perturbed_params(cell, layers, vocab)
+    inputs, targets, mask = vocab.encode_batch(names)
+    _, _, cache = network.forward(config, params, inputs, targets, mask)
+    grads = network.backward(config, params, targets, mask, cache)
+    assert set(grads) == set(params)
+    for key, value in params.items():
+        numeric = numeric_gradient(lambda: network.forward(config, params, inputs, targets, mask)[1], value)
+        scale = max(1e-8, np.abs(numeric).max())
+        assert np.abs(numeric - grads[key]).max() / scale < 1e-6, key
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_backward_through_dropout_matches_finite_differences(cell):
+    vocab = Vocab.from_names(PACKED)
+    config, params = perturbed_params(cell, 2, vocab)
+    inputs, targets, mask = vocab.encode_batch(PACKED)
+
+    def run():  # the same masks every call: a fresh generator with the same seed
+        return network.forward(config, params, inputs, targets, mask, dropout=0.4, rng=np.random.default_rng(7))
+
+    _, _, cache = run()
+    assert len(cache.dropout_masks) == 2 and 0 < (cache.dropout_masks[0] == 0).mean() < 1
+    grads = network.backward(config, params, targets, mask, cache)
+    for key, value in params.items():
+        numeric = numeric_gradient(lambda: run()[1], value)
+        scale = max(1e-8, np.abs(numeric).max())
+        assert np.abs(numeric - grads[key]).max() / scale < 1e-6, key
+
+
+def test_dropout_only_while_training():
+    vocab = Vocab.from_names(NAMES)
+    config, params = perturbed_params("gru", 2, vocab)
+    inputs, targets, mask = vocab.encode_batch(NAMES)
+    plain = network.forward(config, params, inputs, targets, mask)[1]
+    dropped = network.forward(config, params, inputs, targets, mask, dropout=0.5, rng=np.random.default_rng(0))[1]
+    scoring = network.forward(config, params, inputs, targets, mask, train=False, dropout=0.5,
+                              rng=np.random.default_rng(0))[1]
+    assert dropped != plain and scoring == plain
+
+
+def test_output_layer_gradient_alone():
+    vocab = Vocab.from_names(NAMES)
+    config, params = perturbed_params("rnn", 1, vocab, seed_=3)
+    inputs, targets, mask = vocab.encode_batch(NAMES)
+    _, _, cache = network.forward(config, params, inputs, targets, mask)
+    grads = network.backward(config, params, targets, mask, cache)
+    for key in ("Wya", "by"):
+        numeric = numeric_gradient(lambda: network.forward(config, params, inputs, targets, mask)[1], params[key])
+        np.testing.assert_allclose(grads[key], numeric, atol=1e-7)
+
+
+def test_batched_vanilla_rnn_equals_the_seed_reference():
+    """micrograd-style: the batched network and the seed's per-example loop agree on loss and gradients."""
+    vocab = Vocab.from_names(NAMES)
+    config, params = perturbed_params("rnn", 1, vocab, seed_=5)
+    seed_params = {
+        "Wax": params["l0.Wax"], "Waa": params["l0.Waa"], "Wya": params["Wya"],
+        "ba": params["l0.ba"][:, None], "by": params["by"][:, None],
+    }
+    name = "dcba"
+    X = [0] + vocab.encode(name).tolist()  # the boundary token as the first input
+    Y = X[1:] + [0]
+    loss, cache = seed.rnn_forward(X, Y, np.zeros((5, 1)), seed_params, vocab.size)
+    seed_grads, _ = seed.rnn_backward(X, Y, seed_params, cache)
+    inputs, targets, mask = vocab.encode_batch([name])
+    _, mean_loss, ours = network.forward(config, params, inputs, targets, mask)
+    grads = network.backward(config, params, targets, mask, ours)
+    n = len(Y)
+    assert mean_loss * n == pytest.approx(loss, rel=1e-10)
+    for ours_key, seed_key in [("l0.Wax", "dWax"), ("l0.Waa", "dWaa"), ("Wya", "dWya")]:
+        np.testing.assert_allclose(grads[ours_key] * n, seed_grads[seed_key], atol=1e-10)
+    np.testing.assert_allclose(grads["l0.ba"] * n, seed_grads["dba"][:, 0], atol=1e-10)
+
+
+def test_float32_is_the_default_and_preserved():
+    vocab = Vocab.from_names(NAMES)
+    config = network.NetConfig(cell="gru", hidden_size=4, vocab_size=vocab.size)
+    params = network.init_params(config, np.random.default_rng(0))
+    assert all(p.dtype == np.float32 for p in params.values())
+    inputs, targets, mask = vocab.encode_batch(NAMES)
+    logits, _, cache = network.forward(config, params, inputs, targets, mask)
+    assert logits.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in network.backward(config, params, targets, mask, cache).values())
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_packed_and_padded_batches_agree(cell):
+    vocab = Vocab.from_names(NAMES)
+    config, params = perturbed_params(cell, 2, vocab)
+    results = []
+    for names in (NAMES, PACKED):
+        inputs, targets, mask = vocab.encode_batch(names)
+        assert (network.active_rows(mask) is None) == (names is NAMES)
+        _, loss, cache = network.forward(config, params, inputs, targets, mask)
+        results.append((loss, network.backward(config, params, targets, mask, cache)))
+    (loss_a, grads_a), (loss_b, grads_b) = results
+    assert loss_a == pytest.approx(loss_b, rel=1e-12)
+    for key in grads_a:
+        np.testing.assert_allclose(grads_a[key], grads_b[key], atol=1e-12)

@@ -1,0 +1,185 @@
+import numpy as np
+import pytest
+
+from chemgen import CharRNN
+from chemgen.errors import ConfigError, ModelFileError
+from chemgen.model.train import TrainingInterrupted
+
+
+def small(**kw):
+    settings = dict(cell="gru", hidden_size=24, steps=40, batch_size=16, eval_every=20, n_print=0, random_state=3)
+    settings.update(kw)
+    return CharRNN(**settings)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_tiny_corpus_is_learned(cell, corpus):
+    model = CharRNN(cell=cell, hidden_size=48, steps=250, batch_size=32, eval_every=50, n_print=0, random_state=0)
+    model.fit(corpus)
+    losses = [row["valid_loss"] for row in model.history_]
+    assert losses[-1] < 0.75 * losses[0]
+    assert np.log(model.vocab_.size) > losses[-1]  # far better than uniform guessing
+
+
+def test_samples_resemble_the_corpus(tiny_model, corpus):
+    names = [c.name for c in tiny_model.sample(200, temperature=0.7, random_state=0)]
+    endings = ("ane", "ene", "yne", "ol", "al", "one", "acid", "amine")
+    assert sum(n.endswith(endings) for n in names) > 0.8 * len(names)
+    assert sum(n in set(corpus) for n in names) > 0.3 * len(names)
+
+
+def test_same_seed_same_model(corpus):
+    a, b = small().fit(corpus), small().fit(corpus)
+    for key in a.params_:
+        np.testing.assert_array_equal(a.params_[key], b.params_[key])
+
+
+def test_resume_reproduces_the_uninterrupted_run(corpus, tmp_path):
+    straight = small(steps=40, lr_decay=False).fit(corpus)
+    ckpt = tmp_path / "ckpt.npz"
+    small(steps=20, lr_decay=False).fit(corpus, checkpoint=ckpt)
+    resumed = small(steps=40, lr_decay=False).fit(corpus, resume=ckpt)
+    for key in straight.params_:
+        np.testing.assert_array_equal(straight.params_[key], resumed.params_[key])
+    assert resumed.training_info_["steps_done"] == 40
+
+
+def test_dropout_trains_reproducibly_and_resumes_exactly(corpus, tmp_path):
+    straight = small(steps=40, dropout=0.3, lr_decay=False).fit(corpus)
+    assert not np.array_equal(straight.params_["Wya"], small(steps=40, lr_decay=False).fit(corpus).params_["Wya"])
+    ckpt = tmp_path / "ckpt.npz"
+    small(steps=20, dropout=0.3, lr_decay=False).fit(corpus, checkpoint=ckpt)
+    resumed = small(steps=40, dropout=0.3, lr_decay=False).fit(corpus, resume=ckpt)
+    for key in straight.params_:
+        np.testing.assert_array_equal(straight.params_[key], resumed.params_[key])
+    straight.save(tmp_path / "m.npz")
+    assert CharRNN.load(tmp_path / "m.npz").dropout == 0.3
+
+
+def test_short_names_are_drawn_less_often(corpus):
+    from chemgen.model.train import draw_chances
+
+    lengths = np.array([5, 5, 40, 40])
+    assert draw_chances(small().train_config(), lengths) is None
+    chances = draw_chances(small(short_below=10, short_weight=0.25).train_config(), lengths)
+    np.testing.assert_allclose(chances, [0.1, 0.1, 0.4, 0.4])
+    model = small(steps=30, short_below=12, short_weight=0.2).fit(corpus)
+    assert model.get_params()["short_below"] == 12
+
+
+def test_name_floor_keeps_every_name_below_the_capped_chance(tmp_path):
+    names = ["methane", "ethane", "propane", "butane", "pentane"] * 4
+    settings = dict(hidden_size=32, steps=300, batch_size=8, valid_fraction=0, random_state=0)
+    free = -small(**settings).fit(names).score(names[:5])  # (5,) nats per name
+    floored_model = small(name_floor=3.5, **settings).fit(names)
+    floored = -floored_model.score(names[:5])
+    assert free.max() < 2.7 < floored.min()  # learnt by heart without the floor; held near it with
+    floored_model.save(tmp_path / "m.npz")
+    assert CharRNN.load(tmp_path / "m.npz").name_floor == 3.5
+
+
+def test_names_under_the_name_floor_give_no_gradient(corpus):
+    from chemgen.model.network import logp_of_targets
+    from chemgen.model.train import above_floor
+
+    model = small(steps=1, name_floor=1e9, lr_decay=False).fit(corpus)
+    untouched = small(steps=0).fit(corpus)
+    for key in model.params_:
+        np.testing.assert_array_equal(model.params_[key], untouched.params_[key])
+    logp = np.log(np.full((3, 2, 4), 0.25, dtype=np.float32))  # (T, B, V)
+    targets, mask = np.zeros((3, 2), dtype=np.int32), np.array([[1, 1], [1, 1], [1, 0]], dtype=np.float32)
+    name_logp = logp_of_targets(logp, targets, mask)  # (B,)
+    for floor, expected in ((4.5, [0, 0]), (3.5, [1, 0]), (2.5, [1, 1])):  # losses: 3 and 2 chars x ln 4 nats
+        np.testing.assert_array_equal(above_floor(name_logp, floor), expected)
+
+
+def test_resume_refuses_other_names_or_a_plain_model(corpus, tmp_path):
+    ckpt = tmp_path / "ckpt.npz"
+    model = small(steps=10).fit(corpus, checkpoint=ckpt)
+    with pytest.raises(ConfigError, match="other names"):
+        small().fit(corpus[:-50], resume=ckpt)
+    model.save(tmp_path / "plain.npz")
+    with pytest.raises(ModelFileError, match="not a training checkpoint"):
+        small().fit(corpus, resume=tmp_path / "plain.npz")
+
+
+def test_best_model_is_kept_and_written(corpus, tmp_path):
+    best = tmp_path / "best.npz"
+    model = small(steps=60).fit(corpus, best_path=best)
+    assert best.exists()
+    rows = model.history_
+    best_row = min(rows, key=lambda r: r["valid_loss"])
+    assert model.training_info_["best_step"] == best_row["step"]
+    reloaded = CharRNN.load(best)
+    np.testing.assert_allclose(reloaded.score(corpus[:20]), model.score(corpus[:20]))
+
+
+def test_ctrl_c_stops_between_steps_and_resume_is_exact(corpus, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import chemgen.model.train as train
+
+    straight = small(steps=20, lr_decay=False).fit(corpus)
+    calls = {"n": 0}
+    real_step = train.train_step
+
+    def interrupted(*args):
+        calls["n"] += 1
+        if calls["n"] == 7:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, in the middle of a step
+        return real_step(*args)
+
+    monkeypatch.setattr(train, "train_step", interrupted)
+    ckpt = tmp_path / "ckpt.npz"
+    with pytest.raises(TrainingInterrupted) as info:
+        small(steps=20, lr_decay=False).fit(corpus, checkpoint=ckpt)
+    assert info.value.step == 7 and ckpt.exists()  # the step in progress was finished, then saved
+    monkeypatch.setattr(train, "train_step", real_step)
+    resumed = small(steps=20, lr_decay=False).fit(corpus, resume=ckpt)
+    for key in straight.params_:
+        np.testing.assert_array_equal(straight.params_[key], resumed.params_[key])
+
+
+def test_a_diverging_loss_stops_with_a_message_and_keeps_earlier_files(corpus, tmp_path, monkeypatch):
+    import chemgen.model.train as train
+    from chemgen.errors import ChemgenError
+
+    calls = {"n": 0}
+    real_step = train.train_step
+
+    def diverging(*args):
+        calls["n"] += 1
+        return float("nan") if calls["n"] == 25 else real_step(*args)
+
+    monkeypatch.setattr(train, "train_step", diverging)
+    ckpt, best = tmp_path / "ckpt.npz", tmp_path / "best.npz"
+    with pytest.raises(ChemgenError, match="diverged at step 25"):
+        small(steps=40).fit(corpus, checkpoint=ckpt, checkpoint_every=10, best_path=best)
+    assert CharRNN.load(ckpt).training_info_["steps_done"] == 20 and CharRNN.load(best).training_info_["steps_done"] == 20
+
+
+@pytest.mark.parametrize("bad", [dict(cell="transformer"), dict(hidden_size=0), dict(learning_rate=-1.0),
+                                 dict(clip="both"), dict(valid_fraction=1.5), dict(dtype="float16"),
+                                 dict(dropout=1.0), dict(dropout=-0.1), dict(short_below=-1),
+                                 dict(short_weight=0.0), dict(short_weight=2.0), dict(name_floor=-1.0),
+                                 dict(name_floor=float("nan"))])
+def test_bad_settings_are_one_line_errors(bad, corpus):
+    with pytest.raises(ConfigError):
+        small(**bad).fit(corpus)
+
+
+def test_bad_names_are_refused():
+    with pytest.raises(ConfigError):
+        small().fit("ethanol")
+    with pytest.raises(ConfigError):
+        small().fit(["ethanol", ""])
+    with pytest.raises(ConfigError):
+        small().fit([])
+
+
+def test_seed_settings_train_through_the_batched_path(corpus):
+    """The seed's recipe: vanilla cell, one name per step, SGD, clip by value."""
+    model = CharRNN(cell="rnn", hidden_size=32, optimizer="sgd", learning_rate=0.05, batch_size=1, clip="value",
+                    steps=300, eval_every=100, n_print=0, random_state=0, lr_decay=False).fit(corpus)
+    assert model.history_[-1]["valid_loss"] < model.history_[0]["valid_loss"]

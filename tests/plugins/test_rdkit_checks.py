@@ -1,0 +1,110 @@
+"""The rdkit filter: sanitisation, properties as annotations, ranges and the Lipinski preset."""
+import pytest
+
+from chemgen.errors import ConfigError
+from chemgen.filters import Candidate, apply_filters, build_filters
+from chemgen_plugins.rdkit_checks import NO_STRUCTURE, RDKitFilter, parse_range
+
+ASPIRIN = Candidate("aspirin", smiles="CC(=O)Oc1ccccc1C(=O)O")
+# A large lipophilic molecule: MW > 500, cLogP > 5.
+BIG = "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC(=O)Oc1ccccc1C(=O)O"
+
+
+def fresh(name="x", smiles=None, inchikey=None):
+    return Candidate(name, smiles=smiles, inchikey=inchikey)
+
+
+def test_no_structure_fails_with_the_hint():
+    (verdict,) = RDKitFilter().check([fresh("ethanol")])
+    assert not verdict.passed and verdict.reason == NO_STRUCTURE and verdict.score == 0.0
+
+
+def test_unsanitisable_structure_fails_with_reason():
+    verdict, bad_parse = RDKitFilter().check([fresh(smiles="C[N](C)(C)(C)C"), fresh(smiles="C1CC")])
+    assert not verdict.passed and verdict.reason.startswith("sanitisation failed: Explicit valence")
+    assert not bad_parse.passed and "unparsable SMILES" in bad_parse.reason
+
+
+def test_properties_and_inchikey_are_annotated():
+    (verdict,) = RDKitFilter().check([fresh(smiles=ASPIRIN.smiles)])
+    assert verdict.passed and verdict.score == 1.0 and verdict.reason == ""
+    assert verdict.annotations["mw"] == pytest.approx(180.16, abs=0.01)
+    assert verdict.annotations["hbd"] == 1 and verdict.annotations["heavy_atoms"] == 13
+    assert verdict.annotations["inchikey"] == "BSYNRYMUTXBXSQ-UHFFFAOYSA-N"
+
+
+def test_existing_inchikey_is_left_alone():
+    (verdict,) = RDKitFilter().check([fresh(smiles=ASPIRIN.smiles, inchikey="FROM-OPSIN")])
+    assert "inchikey" not in verdict.annotations
+
+
+@pytest.mark.parametrize(
+    "options, passed, fragment",
+    [
+        ({"mw": "150:500"}, True, ""),
+        ({"mw": "200:"}, False, "mw 180.2 < 200"),
+        ({"clogp": ":1"}, False, "clogp 1.31 > 1"),
+        ({"qed": "0.5:"}, True, ""),
+        ({"qed": "0.9:"}, False, "qed"),
+        ({"tpsa": ":140", "hbd": ":0"}, False, "hbd 1 > 0"),
+        ({"hba": "3:3", "rotatable_bonds": ":"}, True, ""),
+        ({"heavy_atoms": (20, None)}, False, "heavy_atoms 13 < 20"),
+    ],
+)
+def test_ranges(options, passed, fragment):
+    (verdict,) = RDKitFilter(**options).check([fresh(smiles=ASPIRIN.smiles)])
+    assert verdict.passed is passed
+    assert fragment in verdict.reason
+
+
+def test_reason_lists_every_violated_range_and_score_is_the_fraction_met():
+    (verdict,) = RDKitFilter(mw="200:", clogp=":1", hbd=":5").check([fresh(smiles=ASPIRIN.smiles)])
+    assert verdict.reason == "mw 180.2 < 200; clogp 1.31 > 1"
+    assert verdict.score == pytest.approx(1 / 3)
+
+
+def test_lipinski_preset():
+    aspirin, big = RDKitFilter(lipinski=True).check([fresh(smiles=ASPIRIN.smiles), fresh(smiles=BIG)])
+    assert aspirin.passed and aspirin.annotations["lipinski_violations"] == 0
+    assert not big.passed and big.reason.startswith("Lipinski: mw")
+    assert "clogp" in big.reason and big.annotations["lipinski_violations"] == 2
+    (lenient,) = RDKitFilter(lipinski="2").check([fresh(smiles=BIG)])
+    assert lenient.passed
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"mw": "150-500"}, "malformed range mw="),
+        ({"mw": "500"}, "malformed range"),
+        ({"mw": True}, "malformed range"),
+        ({"tpsa": ""}, "malformed range"),
+        ({"qed": "a:b"}, "needs a number"),
+        ({"mw": "500:150"}, "empty range"),
+        ({"clogp": "nan:"}, "must be a finite number"),
+        ({"weight": "1:2"}, "unknown rdkit option 'weight'"),
+        ({"lipinski": "many"}, "malformed option lipinski"),
+    ],
+)
+def test_bad_options_are_one_line_config_errors(options, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        RDKitFilter(**options)
+    assert "\n" not in str(info.value)
+
+
+def test_parse_range_open_ends():
+    assert (parse_range("mw", ":5").low, parse_range("mw", ":5").high) == (None, 5.0)
+    assert (parse_range("mw", " 0.5 : ").low, parse_range("mw", "0.5:").high) == (0.5, None)
+
+
+def test_built_from_a_spec_string_and_chained_after_a_structure_filter():
+    (rdkit_filter,) = build_filters("rdkit(mw=150:500,lipinski)")
+    assert rdkit_filter.lipinski == 0 and rdkit_filter.ranges[0].high == 500.0
+    with pytest.raises(ConfigError):
+        build_filters("rdkit(mw=oops)")
+    candidates = [fresh("aspirin", ASPIRIN.smiles), fresh("mystery")]
+    apply_filters([rdkit_filter], candidates)
+    assert candidates[0].passed and candidates[0].inchikey == "BSYNRYMUTXBXSQ-UHFFFAOYSA-N"
+    assert candidates[0].properties["qed"] > 0
+    assert candidates[1].reasons == [f"rdkit: {NO_STRUCTURE}"]
+
