@@ -189,6 +189,11 @@ def add_output_options(p) -> None:
     p.add_argument("--offline", action="store_true", help="no network: the pubchem filter answers from its cache only")
 
 
+def add_grammar_option(p) -> None:
+    p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep brackets balanced while sampling (default on; --no-grammar samples the model as it is)")
+
+
 def add_generate(sub) -> None:
     from chemgen.filters import RANK_KEYS
 
@@ -203,6 +208,7 @@ def add_generate(sub) -> None:
     p.add_argument("--seed", type=non_negative_int, help="random seed")
     p.add_argument("--rank-by", choices=list(RANK_KEYS), default="logp", help="ranking key (default logp)")
     p.add_argument("--max-tries", type=positive_int, help="cap on names sampled (default 20*n+1000)")
+    add_grammar_option(p)
     p.add_argument("--keep-duplicates", action="store_true", help="keep names that give the same structure")
     add_output_options(p)
     p.set_defaults(run=run_generate)
@@ -224,7 +230,7 @@ def run_generate(args) -> int:
     results = generate(n=args.n, model=args.model, filters=args.filters, temperature=args.temperature,
                        top_k=args.top_k, prefix=args.prefix, max_length=args.max_length, seed=args.seed,
                        rank_by=args.rank_by, max_tries=args.max_tries, dedupe=not args.keep_duplicates,
-                       filter_options=filter_options(args))
+                       filter_options=filter_options(args), grammar=args.grammar)
     write_results(results, args)
     print(f"chemgen: {results.summary()}", file=sys.stderr)
     if len(results) < args.n:
@@ -330,6 +336,7 @@ def add_evaluate(sub) -> None:
     p.add_argument("--train", help="training names file: structural novelty against its structures "
                                    "(default: against the shipped known-compounds index)")
     p.add_argument("--json", dest="json_out", help="also write the figures as JSON to this file (- for stdout)")
+    add_grammar_option(p)
     p.set_defaults(run=run_evaluate)
 
 

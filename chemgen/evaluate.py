@@ -115,13 +115,13 @@ def held_out_nll(model, names: Sequence[str]) -> tuple[float, int]:
 
 
 def evaluate(model, samples: int = 10000, reference: Optional[Sequence[str]] = None, temperature: float = 1.0,
-             seed: int = 0, train_file: Optional[str] = None) -> dict[str, Any]:
+             seed: int = 0, train_file: Optional[str] = None, grammar: bool = True) -> dict[str, Any]:
     """All figures for the model (and the reference names) as a JSON-ready dict."""
     rng = np.random.default_rng(seed)
-    names = [s.name for s in model.sample(samples, temperature=temperature, random_state=seed)]
+    names = [s.name for s in model.sample(samples, temperature=temperature, random_state=seed, grammar=grammar)]
     with FilterStage(VALIDITY_FILTERS) as stage:  # one OPSIN process for the whole evaluation
         train_keys, against = training_structures(stage, train_file)
-        result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed,
+        result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed, "grammar": grammar,
                                   "structures_novel_against": against}
         result["model"] = structure_figures(check_in_chunks(stage, names, "checking samples"),
                                             model.in_training(names), train_keys, rng)
@@ -164,7 +164,7 @@ def evaluate_cli(args) -> int:
         check_writable(args.json_out, "--json")
     model = load(args.model)
     reference = read_training_names(args.reference) if args.reference else None
-    result = evaluate(model, args.samples, reference, args.temperature, args.seed, args.train)
+    result = evaluate(model, args.samples, reference, args.temperature, args.seed, args.train, args.grammar)
     print(format_table(result))
     if args.json_out == "-":
         print(json.dumps(result, indent=2))
