@@ -143,7 +143,8 @@ def benchmark_figures(sampled: list[Candidate], reference: list[Candidate]) -> d
     known = [c.smiles for c in reference if c.passed and c.smiles]
     if len(generated) < 2 or len(known) < 2:
         return {}
-    figures = metrics.moses_metrics(generated, known)
+    ks = [k for k in (1000, 10000) if k <= len(generated)]  # unique@k needs k valid samples
+    figures = metrics.moses_metrics(generated, known, ks=ks)
     figures.pop("valid", None)  # validity is chemgen's own: OPSIN parses, RDKit sanitises
     figures["kl_score"] = metrics.kl_divergence_score(generated, known)["score"]
     return figures

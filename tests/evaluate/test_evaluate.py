@@ -64,6 +64,6 @@ def test_benchmark_figures_of_a_set_against_itself():
         cands.append(c)
     figures = benchmark_figures(cands, cands)
     assert figures["SNN"] == pytest.approx(1.0) and figures["Frag"] == pytest.approx(1.0)
-    assert figures["Scaf"] == pytest.approx(1.0) and figures["unique@1000"] == 1.0
+    assert figures["Scaf"] == pytest.approx(1.0) and "unique@1000" not in figures  # fewer than 1,000 samples
     assert 0 < figures["IntDiv1"] < 1 and figures["kl_score"] > 0.9
     assert benchmark_figures(cands[:1], cands) == {}  # too few structures to compare
