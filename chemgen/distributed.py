@@ -43,7 +43,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
-from chemgen.errors import ChemgenError, ConfigError
+from chemgen.errors import ChemgenError, ConfigError, FilterError
 from chemgen.filters import Candidate, Collector, FilterStage, FilterStats, Results, check_rank_by, rank
 from chemgen.filters.collector import _better
 from chemgen.filters.loading import discover_filters, parse_spec, spec_list
@@ -94,7 +94,7 @@ def cluster_client(workers: Optional[int] = None, scheduler: Optional[str] = Non
             yield client
         return
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
         yield client
 
 
@@ -229,6 +229,9 @@ def hosted_filters(client: Any, filters: Any, filter_options: Mapping[str, Any])
     """The run's filter list with each shared filter replaced by a stand-in for one actor on the cluster."""
     specs = spec_list(filters)
     installed = discover_filters() if any(isinstance(s, str) for s in specs) else {}
+    for spec in specs:  # an unknown name fails here, in one line, not on every worker
+        if isinstance(spec, str) and parse_spec(spec)[0] not in installed:
+            raise FilterError(f"unknown filter {parse_spec(spec)[0]!r}; installed filters: {', '.join(sorted(installed))}")
     env = {k: os.environ[k] for k in SHARED_ENV if k in os.environ}
     hosts, result = [], []
     try:
