@@ -187,6 +187,18 @@ def add_output_options(p) -> None:
     p.add_argument("--output", "-o", help="write to this file instead of stdout (required for sdf)")
     p.add_argument("--image", help=f"also draw the top structures to this {' or '.join(IMAGE_FORMATS).upper()} file")
     p.add_argument("--offline", action="store_true", help="no network: the pubchem filter answers from its cache only")
+    add_cluster_options(p)
+
+
+def add_cluster_options(p) -> None:
+    """--workers / --scheduler: run on a Dask cluster (needs chemgen[dask]); without either, in this process."""
+    group = p.add_argument_group("cluster (needs chemgen[dask])")
+    group.add_argument("--workers", type=positive_int, metavar="N",
+                       help="start a local Dask cluster of N one-thread worker processes")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on an existing Dask cluster, e.g. tcp://head:8786")
+    group.add_argument("--task-size", type=positive_int, default=None, metavar="NAMES",
+                       help="names per task on a cluster (default 2000; the seed and this fix the candidates)")
 
 
 def add_grammar_option(p) -> None:
@@ -227,12 +239,38 @@ def run_generate(args) -> int:
     from chemgen.pipeline import generate
 
     prepare_output(args)
+    if args.workers or args.scheduler:
+        return run_generate_on_cluster(args)
     results = generate(n=args.n, model=args.model, filters=args.filters, temperature=args.temperature,
                        top_k=args.top_k, prefix=args.prefix, max_length=args.max_length, seed=args.seed,
                        rank_by=args.rank_by, max_tries=args.max_tries, dedupe=not args.keep_duplicates,
                        filter_options=filter_options(args), grammar=args.grammar)
     write_results(results, args)
     print(f"chemgen: {results.summary()}", file=sys.stderr)
+    return report_shortfall(results, args)
+
+
+def run_generate_on_cluster(args) -> int:
+    from chemgen import distributed
+    from chemgen.pipeline import model_of
+
+    model = model_of(args.model)
+    sampling = dict(temperature=args.temperature, top_k=args.top_k, prefix=args.prefix, max_length=args.max_length,
+                    grammar=args.grammar)
+    with distributed.cluster_client(args.workers, args.scheduler) as client:
+        results = distributed.generate_on(client, args.n, model, args.filters, sampling, args.seed, args.rank_by,
+                                          args.max_tries, not args.keep_duplicates, filter_options(args),
+                                          args.task_size or distributed.TASK_SIZE)
+    try:
+        write_results(results, args)
+    finally:
+        results.close()
+    print(f"chemgen: {results.summary()}; {results.tasks} tasks", file=sys.stderr)
+    return report_shortfall(results, args)
+
+
+def report_shortfall(results, args) -> int:
+    """Say so when fewer candidates passed than were asked for (still a success)."""
     if len(results) < args.n:
         print(f"chemgen: only {len(results)} of {args.n} candidates passed within {results.tried} tries "
               f"(raise --max-tries or loosen --filters)", file=sys.stderr)
@@ -244,6 +282,20 @@ def run_filter(args) -> int:
     from chemgen.pipeline import check
 
     prepare_output(args)
+    if args.workers or args.scheduler:
+        from chemgen import distributed
+        from chemgen.pipeline import model_of
+
+        with distributed.cluster_client(args.workers, args.scheduler) as client:
+            results = distributed.check_on(client, (name for _, name in iter_names(args.names)), args.filters,
+                                           model_of(args.model) if args.model else None, filter_options(args),
+                                           args.task_size or distributed.TASK_SIZE)
+        try:
+            write_results(results, args)
+        finally:
+            results.close()
+        print(f"chemgen: {results.summary()}", file=sys.stderr)
+        return 0
     names = [name for _, name in iter_names(args.names)]
     results = check(names, filters=args.filters, model=args.model, filter_options=filter_options(args))
     write_results(results, args)
