@@ -314,16 +314,27 @@ def build(wheel: Path, out: Path, targets: dict, workers: int, chunks: Path, fre
                     stats["splits"][split] = statistics(names) | {
                         "moses_file": kind, "molecules_looked_at": looked, "dropped": dict(sorted(drops.items()))}
                     log(f"{split}: {len(kept)} names from {looked} MOSES {kind} molecules; dropped {dict(drops)}")
+                    write_stats(out, stats, targets)  # after every split: an unfinished build leaves true figures
                 rows.close()
     finally:
         if pool is not None:
             pool.terminate()
             pool.join()
+    log(f"done in {time.monotonic() - started:.0f} s")
+    log("datasets/README.md row: " + readme_row(stats))
+    return stats
+
+
+def write_stats(out: Path, stats: dict, targets: dict) -> None:
     every = [n for split in targets if split in stats["splits"] for n in _names(out, split)]
     stats["all"] = statistics(every)
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    log(f"done in {time.monotonic() - started:.0f} s")
-    return stats
+
+
+def readme_row(stats: dict) -> str:
+    """The counts row of datasets/README.md's druglike table."""
+    counts = [stats["splits"].get(split, {}).get("names", 0) for split in ("train", "valid", "test", "scaffold_test")]
+    return "| druglike | " + " | ".join(f"{n:,}" for n in counts + [sum(counts)]) + " |"
 
 
 def _names(out: Path, split: str) -> list[str]:
