@@ -198,6 +198,9 @@ class ChunkStore:
     def path(self, kind: str, number: int) -> Path:
         return self.folder / f"{kind}-{number:05d}.json.gz"
 
+    def has(self, kind: str, number: int) -> bool:
+        return self.path(kind, number).is_file()
+
     def load(self, kind: str, number: int) -> Optional[list]:
         try:
             return json.loads(gzip.decompress(self.path(kind, number).read_bytes()))
@@ -232,7 +235,7 @@ def walk(kind: str, smiles: list[str], order: list[int], store: ChunkStore, pool
         if rows is None:
             upto = max(number + 1, (wanted + CHUNK - 1) // CHUNK)
             for ahead_no in range(number, min(n_chunks, number + 1 + ahead, upto)):
-                if ahead_no not in pending and store.load(kind, ahead_no) is None and pool is not None:
+                if ahead_no not in pending and not store.has(kind, ahead_no) and pool is not None:
                     pending[ahead_no] = pool.apply_async(name_chunk, (chunk_smiles(ahead_no),))
             batch = chunk_smiles(number)
             named = pending.pop(number).get() if number in pending else name_chunk(batch)
@@ -347,13 +350,15 @@ def _names(out: Path, split: str) -> list[str]:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="build.py druglike", description=__doc__.split("\n")[0])
     parser.add_argument("--moses-wheel", metavar="PATH",
-                        help=f"the molsets 0.3.1 wheel (default: $CHEMGEN_MOSES_WHEEL, else {DEFAULT_WHEEL.relative_to(ROOT)})")
+                        help="the molsets 0.3.1 wheel (default: $CHEMGEN_MOSES_WHEEL, else "
+                             f"{DEFAULT_WHEEL.relative_to(ROOT)})")
     parser.add_argument("--workers", type=int, default=2, help="naming processes (default 2)")
     for split, (_, n) in TARGETS.items():
         parser.add_argument(f"--{split.replace('_', '-')}", type=int, default=n, metavar="N",
                             help=f"names in {split} (default {n:,})")
     parser.add_argument("--out", default=str(OUT), help="output folder (default datasets/druglike)")
-    parser.add_argument("--chunks", default=str(CHUNKS), help="where finished chunks are kept (default build/druglike-chunks)")
+    parser.add_argument("--chunks", default=str(CHUNKS),
+                        help="where finished chunks are kept (default build/druglike-chunks)")
     parser.add_argument("--fresh", action="store_true", help="forget finished chunks and start over")
     args = parser.parse_args(argv)
     targets = {split: (kind, getattr(args, split)) for split, (kind, _) in TARGETS.items()}

@@ -135,6 +135,9 @@ def _gz_lines(path: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def druglike_corpus() -> dict[str, tuple[list[str], list[str]]]:
     """(names, SMILES) per split, line for line."""
+    missing = [s for s in DRUGLIKE_SPLITS if not (DRUGLIKE / f"{s}.txt.gz").is_file()]
+    if missing:  # the corpus is committed split by split as the build finishes them
+        pytest.skip(f"datasets/druglike: {', '.join(missing)} not built yet (python datasets/build.py druglike)")
     return {s: (_gz_lines(DRUGLIKE / f"{s}.txt.gz"), _gz_lines(DRUGLIKE / f"{s}.smi.gz")) for s in DRUGLIKE_SPLITS}
 
 
