@@ -324,7 +324,7 @@ def build(wheel: Path, out: Path, targets: dict, workers: int, chunks: Path, fre
             pool.terminate()
             pool.join()
     log(f"done in {time.monotonic() - started:.0f} s")
-    log("datasets/README.md row: " + readme_row(stats))
+    log("datasets/README.md figures:\n" + readme_figures(stats))
     return stats
 
 
@@ -334,10 +334,25 @@ def write_stats(out: Path, stats: dict, targets: dict) -> None:
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def readme_row(stats: dict) -> str:
-    """The counts row of datasets/README.md's druglike table."""
-    counts = [stats["splits"].get(split, {}).get("names", 0) for split in ("train", "valid", "test", "scaffold_test")]
-    return "| druglike | " + " | ".join(f"{n:,}" for n in counts + [sum(counts)]) + " |"
+README_ORDER = ("train", "valid", "test", "scaffold_test")
+
+
+def readme_figures(stats: dict) -> str:
+    """The druglike tables of datasets/README.md (counts, drops, lengths, alphabet) from the build's figures."""
+    splits = {s: stats["splits"][s] for s in README_ORDER if s in stats["splits"]}
+    counts = [splits.get(s, {}).get("names", 0) for s in README_ORDER]
+    lines = ["| corpus | train | valid | test | scaffold_test | total |", "|---|---|---|---|---|---|",
+             "| druglike | " + " | ".join(f"{n:,}" for n in counts + [sum(counts)]) + " |", "",
+             "| split | MOSES molecules looked at | kept | dropped | reasons |", "|---|---|---|---|---|"]
+    for name, s in splits.items():
+        reasons = "; ".join(f"{r}: {n:,}" for r, n in s["dropped"].items()) or "–"
+        lines.append(f"| {name} | {s['molecules_looked_at']:,} | {s['names']:,} | "
+                     f"{sum(s['dropped'].values()):,} | {reasons} |")
+    lines += ["", "| split | min | median | mean | max |", "|---|---|---|---|---|"]
+    for name, s in list(splits.items()) + [("all", stats["all"])]:
+        lines.append(f"| {name} | {s['length_min']} | {s['length_median']} | {s['length_mean']:.2f} | {s['length_max']} |")
+    lines += ["", f"Characters used (the space first), {stats['all']['alphabet_size']}: ``{stats['all']['alphabet']}``"]
+    return "\n".join(lines)
 
 
 def _names(out: Path, split: str) -> list[str]:
