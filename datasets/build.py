@@ -7,6 +7,8 @@ formula, MW, SMILES, InChI, InChIKey, IUPAC name, common name, synonyms).
     pip install -e ".[datasets]"
     python datasets/build.py            # writes datasets/{systematic,common}/*.txt,
                                         # datasets/stats.json and chemgen/chem/data/known_compounds.tsv.gz
+    python datasets/build.py druglike   # writes datasets/druglike/ from the MOSES molecules
+                                        # (datasets/druglike.py; --help for its options)
 
 Rules (the same input gives the same bytes):
 - systematic: the IUPAC name, standard case restored, kept only if OPSIN parses it;
@@ -184,4 +186,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["druglike"]:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import druglike
+
+        sys.exit(druglike.main(sys.argv[2:]))
     main()

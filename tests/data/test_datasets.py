@@ -1,5 +1,6 @@
 """The shipped corpora and known-compounds index agree with datasets/README.md and the build rules."""
 import gzip
+import hashlib
 import importlib.util
 import json
 import re
@@ -107,3 +108,132 @@ def test_known_compounds_index():
     assert len(rows) == json.loads((DATASETS / "stats.json").read_text())["known_index_rows"]
     sample = [r.split("\t") for r in rows[:: max(1, len(rows) // 2000)]]
     assert all(len(f) == 3 and f[0] == f[0].lower() and re.fullmatch(r"[A-Z]{14}-[A-Z]{10}-[A-Z]", f[1]) for f in sample)
+
+
+# ---------------------------------------------------------------- the druglike corpus (datasets/druglike/)
+
+DRUGLIKE = DATASETS / "druglike"
+DRUGLIKE_SPLITS = ("train", "valid", "test", "scaffold_test")
+
+
+def _load_druglike():
+    spec = importlib.util.spec_from_file_location("datasets_druglike", DATASETS / "druglike.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+druglike = _load_druglike()
+
+
+def _gz_lines(path: Path) -> list[str]:
+    text = gzip.decompress(path.read_bytes()).decode("utf-8")
+    assert text.endswith("\n") and "\r" not in text
+    return text.split("\n")[:-1]
+
+
+@pytest.fixture(scope="module")
+def druglike_corpus() -> dict[str, tuple[list[str], list[str]]]:
+    """(names, SMILES) per split, line for line."""
+    missing = [s for s in DRUGLIKE_SPLITS if not (DRUGLIKE / f"{s}.txt.gz").is_file()]
+    if missing:  # the corpus is committed split by split as the build finishes them
+        pytest.skip(f"datasets/druglike: {', '.join(missing)} not built yet (python datasets/build.py druglike)")
+    return {s: (_gz_lines(DRUGLIKE / f"{s}.txt.gz"), _gz_lines(DRUGLIKE / f"{s}.smi.gz")) for s in DRUGLIKE_SPLITS}
+
+
+def _readme_druglike_counts() -> list[int]:
+    text = (DATASETS / "README.md").read_text(encoding="utf-8")
+    row = re.search(r"^\| druglike \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$", text, re.M)
+    assert row, "datasets/README.md has no druglike counts row"
+    return [int(n.replace(",", "")) for n in row.groups()]
+
+
+def test_druglike_counts_match_readme_stats_and_the_issue(druglike_corpus):
+    stats = json.loads((DRUGLIKE / "stats.json").read_text())
+    counts = [len(druglike_corpus[s][0]) for s in DRUGLIKE_SPLITS]
+    assert _readme_druglike_counts() == counts + [sum(counts)]
+    for split, n in zip(DRUGLIKE_SPLITS, counts):
+        assert stats["splits"][split]["names"] == n
+        assert stats["splits"][split]["names"] + sum(stats["splits"][split]["dropped"].values()) \
+            == stats["splits"][split]["molecules_looked_at"]
+    assert stats["all"]["names"] == sum(counts)
+    train, valid, test, scaffold = counts
+    assert train >= 300_000 and test >= 10_000 and valid >= 9_000 and scaffold >= 9_000
+
+
+def test_druglike_files_are_reproducible_gzip_with_one_name_per_line(druglike_corpus):
+    for split in DRUGLIKE_SPLITS:
+        for suffix in ("txt.gz", "smi.gz"):
+            raw = (DRUGLIKE / f"{split}.{suffix}").read_bytes()
+            assert raw[:2] == b"\x1f\x8b" and raw[3] == 0 and raw[4:8] == b"\0\0\0\0"  # no file name, mtime 0
+        names, smiles = druglike_corpus[split]
+        assert len(names) == len(smiles)
+        assert all(n and n == n.strip() and "  " not in n for n in names)
+        assert all(s and " " not in s for s in smiles)
+        assert set("".join(names)) <= druglike.ALPHABET
+
+
+def test_druglike_names_and_structures_are_distinct_across_splits(druglike_corpus):
+    names = [n for s in DRUGLIKE_SPLITS for n in druglike_corpus[s][0]]
+    smiles = [m for s in DRUGLIKE_SPLITS for m in druglike_corpus[s][1]]
+    assert len(names) == len(set(names)) and len(smiles) == len(set(smiles))
+
+
+def test_druglike_names_round_trip_through_opsin(druglike_corpus):
+    """A spread-out sample of 100 names: OPSIN's structure has the source SMILES's InChIKey."""
+    from chemgen.chem.opsin import OpsinProcess, opsin_available
+    from rdkit import Chem
+
+    if not opsin_available()[0]:
+        pytest.skip(opsin_available()[1])
+    sample = []
+    for split in DRUGLIKE_SPLITS:
+        names, smiles = druglike_corpus[split]
+        step = max(1, len(names) // 25)
+        sample += list(zip(names[::step], smiles[::step]))[:25]
+    assert len(sample) == 100
+    with OpsinProcess() as opsin:
+        results = opsin.parse([n for n, _ in sample])
+    key = lambda smi: Chem.MolToInchiKey(Chem.MolFromSmiles(smi))  # noqa: E731
+    assert [(n, r.smiles is not None and key(r.smiles) == key(s)) for (n, s), r in zip(sample, results)] \
+        == [(n, True) for n, _ in sample]
+
+
+def test_druglike_walk_order_is_a_fixed_hash_order():
+    smiles = ["CCO", "c1ccccc1", "CCN", "O=C=O"]
+    order = druglike.walk_order("train", smiles)
+    keys = [hashlib.blake2b(f"train:{s}".encode(), digest_size=8).digest() for s in smiles]
+    assert [keys[i] for i in order] == sorted(keys)
+    assert order == [1, 2, 0, 3]  # the same on every machine: a change here changes the corpus
+    assert druglike.walk_order("test", smiles) == [3, 0, 1, 2]  # the MOSES file name is part of the key
+
+
+def test_druglike_gzip_writer_gives_the_same_bytes(tmp_path):
+    druglike.write_gzip_lines(tmp_path / "a.gz", ["x", "y z"])
+    druglike.write_gzip_lines(tmp_path / "b.gz", ["x", "y z"])
+    assert (tmp_path / "a.gz").read_bytes() == (tmp_path / "b.gz").read_bytes()
+    assert gzip.decompress((tmp_path / "a.gz").read_bytes()) == b"x\ny z\n"
+
+
+def test_druglike_check_keeps_only_names_that_give_the_source_structure():
+    from chemgen.chem.opsin import OpsinResult
+    from rdkit import Chem
+
+    ethanol, methanol = Chem.MolToInchiKey(Chem.MolFromSmiles("CCO")), Chem.MolToInchiKey(Chem.MolFromSmiles("CO"))
+
+    class FakeOpsin:
+        def parse(self, names):
+            table = {"ethanol": "OCC", "methanol": "CO", "1lambda^6-thing": "CCO"}
+            return [OpsinResult(n, table.get(n)) for n in names]
+
+    named = [("ethanol", ethanol, ""), ("methanol", ethanol, ""), ("nonsense", ethanol, ""),
+             ("1lambda^6-thing", ethanol, ""), ("ethan$ol", ethanol, ""), ("", "", druglike.R_NAMER),
+             ("methanol", methanol, "")]
+    assert druglike.check_chunk(named, FakeOpsin()) == [
+        "", druglike.R_MISMATCH, druglike.R_OPSIN, "", druglike.R_ALPHABET, druglike.R_NAMER, ""]
+
+
+def test_druglike_build_names_a_missing_wheel_in_one_line(tmp_path, capsys):
+    assert druglike.main(["--moses-wheel", str(tmp_path / "none.whl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--moses-wheel" in err and "pip download" in err
