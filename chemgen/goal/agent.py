@@ -237,7 +237,7 @@ def _loop(run: Run, log, checkpoint, say: Callable[[str], None]) -> bool:
     """Steps until done or Ctrl-C; True when interrupted."""
     config, state = run.config, run.state
     with deferred_interrupt() as interrupt:
-        while state.step < config.steps and not interrupt.requested:
+        while state.step < config.steps and not interrupt.requested and not _out_of_time(run):
             started = time.perf_counter()
             rows, figures = step(run)
             state.seconds += time.perf_counter() - started
@@ -247,6 +247,10 @@ def _loop(run: Run, log, checkpoint, say: Callable[[str], None]) -> bool:
             if checkpoint and config.checkpoint_every and state.step % config.checkpoint_every == 0:
                 save_checkpoint(run, checkpoint)
         return interrupt.requested
+
+
+def _out_of_time(run: Run) -> bool:
+    return bool(run.config.time_limit) and run.state.seconds >= run.config.time_limit
 
 
 def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:

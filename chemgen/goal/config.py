@@ -37,6 +37,11 @@ def score_threshold(name: str, value: Any) -> str:
     return "" if ok else f"{name} must be a number in [0, 1], not {value!r}"
 
 
+def non_negative_number(name: str, value: Any) -> str:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return "" if ok else f"{name} must be a non-negative number, not {value!r}"
+
+
 def optional_text(name: str, value: Any) -> str:
     return "" if value is None or (isinstance(value, str) and value.strip()) else f"{name} must be text, not {value!r}"
 
@@ -62,6 +67,8 @@ class OptimizeConfig:
     memory_size: int = setting(50, "names the replay memory keeps (the best by score)", positive_int,
                                "--memory-size")
     replay_size: int = setting(10, "names replayed from memory into each step", non_negative_int, "--replay-size")
+    time_limit: float = setting(0.0, "stop after this many seconds of steps (0: run all steps)", non_negative_number,
+                                "--time-limit", metavar="SECONDS")
     max_length: int = setting(200, "longest name sampled", positive_int, "--max-length")
     checkpoint_every: int = setting(50, "steps between checkpoints (0: only at the end)", non_negative_int,
                                     "--checkpoint-every")
