@@ -354,6 +354,13 @@ def run_optimize(args) -> int:
     from chemgen.scoring import ScoringFunction, scoring_from_table
 
     settings, outputs, table = read_run_file(args.config) if args.config else ({}, {}, None)
+    if args.resume:  # the checkpoint's settings and scoring, unless given again
+        from chemgen.model import modelfile
+
+        saved = modelfile.read_npz(args.resume)[1].get("optimize", {})
+        settings = {k: v for k, v in saved.get("settings", {}).items() if k in setting_names()} | settings
+        if table is None and saved.get("scoring"):
+            table = {"aggregation": saved.get("aggregation", "geometric"), "component": saved["scoring"]}
     settings.update({k: v for k, v in vars(args).items() if k in setting_names() and v is not None})
     outputs.update({k: getattr(args, k) for k in ("out", "log", "summary", "checkpoint") if getattr(args, k)})
     if not outputs.get("out"):

@@ -160,3 +160,13 @@ def test_cli_bad_specs_are_one_line_errors(argv, message, tiny_model_path, tmp_p
         code = exit_.code
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_resume_takes_settings_and_scoring_from_the_checkpoint(tiny_model_path, tmp_path, capsys):
+    out = tmp_path / "r.npz"
+    assert main(["optimize", "--score", "chloro[weight=2]", "--prior", str(tiny_model_path), "--steps", "2",
+                 "--batch-size", "8", "--seed", "0", "--out", str(out)]) == 0
+    assert main(["optimize", "--resume", str(tmp_path / "r.ckpt.npz"), "--steps", "3", "--out", str(out)]) == 0
+    assert "step 3/3" in capsys.readouterr().err
+    meta = modelfile.read_npz(out)[1]["optimize"]
+    assert meta["steps_done"] == 3 and meta["settings"]["batch_size"] == 8
