@@ -65,7 +65,8 @@ def run_agent(task: str, args) -> tuple:
             print(f"  {task}: {line}", file=sys.stderr, flush=True)
 
     result = optimize(spec_for(task, args.fp), prior=args.prior, steps=args.steps, batch_size=args.batch_size,
-                      random_state=args.seed, time_limit=args.minutes * 60, progress=progress,
+                      learning_rate=args.lr, sigma=args.sigma, random_state=args.seed,
+                      time_limit=args.minutes * 60, progress=progress,
                       out=(args.out_prefix or None) and f"{args.out_prefix}{task}.npz",
                       log=(args.out_prefix or None) and f"{args.out_prefix}{task}.jsonl",
                       summary=(args.out_prefix or None) and f"{args.out_prefix}{task}.csv")
@@ -73,7 +74,8 @@ def run_agent(task: str, args) -> tuple:
     tail = result.history[-max(1, len(result.history) // 10):]
     valid = float(np.mean([row["valid"] for row in tail])) if tail else 0.0
     best, top10, top100 = top_means([row["score"] for row in result.best if row["smiles"]])
-    return ("agent", result.names_scored, wall, best, top10, top100, valid, result.best[0]["smiles"] if result.best else "")
+    top = result.best[0]["smiles"] if result.best else ""
+    return ("agent", result.names_scored, wall, best, top10, top100, valid, top)
 
 
 def run_baseline(task: str, names: int, args) -> tuple:
@@ -106,6 +108,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="agent steps per task (default 300)")
     parser.add_argument("--minutes", type=float, default=30.0, help="time limit per agent run (default 30)")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-4, help="agent learning rate (default 1e-4)")
+    parser.add_argument("--sigma", type=float, default=128.0, help="score multiplier (default 128)")
     parser.add_argument("--fp", choices=["bits", "counts"], default="bits", help="fingerprint (default bits)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--print-every", type=int, default=10, help="agent progress line every N steps")
@@ -125,8 +129,8 @@ def main() -> None:
             baseline = run_baseline(task, agent[1], args)
             rows.append((task, *baseline[:7]))
             print(f"  {task}: baseline best structure {baseline[7]}", file=sys.stderr)
-    print(f"goal-directed tasks, prior {args.prior or 'default'}, batch {args.batch_size}, fingerprint {args.fp}, "
-          f"seed {args.seed}")
+    print(f"goal-directed tasks, prior {args.prior or 'default'}, batch {args.batch_size}, lr {args.lr:g}, "
+          f"sigma {args.sigma:g}, fingerprint {args.fp}, seed {args.seed}")
     print_table(["task", "method", "names scored", "wall s", "best", "top-10", "top-100", "valid"],
                 [(t, m, n, float(w), b, t10, t100, f"{100 * v:.0f}%") for t, m, n, w, b, t10, t100, v in rows])
 

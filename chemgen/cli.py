@@ -338,7 +338,7 @@ def add_optimize(sub) -> None:
     hints = typing.get_type_hints(OptimizeConfig)
     for f in fields(OptimizeConfig):
         meta = f.metadata
-        help_text = f"{meta['help']} (default {f.default})".replace("%", "%%")
+        help_text = (meta["help"] + ("" if f.default is None else f" (default {f.default})")).replace("%", "%%")
         if hints[f.name] is bool:
             p.add_argument(meta["flag"], dest=f.name, action=argparse.BooleanOptionalAction, default=None,
                            help=help_text)

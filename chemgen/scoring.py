@@ -25,7 +25,7 @@ keys of a ``[[scoring.component]]`` table (see :func:`scoring_from_table`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
@@ -333,6 +333,3 @@ def scoring_from_table(table: Mapping[str, Any], run_options: Optional[Mapping[s
         components.append(Component(**dict(row)))
     return ScoringFunction(components, table.get("aggregation", "geometric"), dict(run_options or {}))
 
-
-def with_run_options(scoring: ScoringFunction, run_options: Mapping[str, Any]) -> ScoringFunction:
-    return replace(scoring, run_options=dict(run_options))
