@@ -170,3 +170,8 @@ def test_cli_resume_takes_settings_and_scoring_from_the_checkpoint(tiny_model_pa
     assert "step 3/3" in capsys.readouterr().err
     meta = modelfile.read_npz(out)[1]["optimize"]
     assert meta["steps_done"] == 3 and meta["settings"]["batch_size"] == 8
+
+
+def test_time_limit_stops_early(tiny_model):
+    result = optimize("chloro", prior=tiny_model, steps=50, time_limit=1e-9, **FAST)
+    assert result.steps_done == 1
