@@ -241,6 +241,7 @@ def _loop(run: Run, log, checkpoint, say: Callable[[str], None]) -> bool:
             started = time.perf_counter()
             rows, figures = step(run)
             state.seconds += time.perf_counter() - started
+            figures["seconds"] = state.seconds  # the history row includes this step's time
             if log is not None:
                 _append_log(log, rows)
             say(progress_line(run, figures))
