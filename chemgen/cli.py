@@ -91,15 +91,38 @@ def add_config_flags(p) -> None:
 
 
 def add_train(sub) -> None:
-    p = sub.add_parser("train", help="train a model on a names file", description="Train a char-RNN on names (one per line).")
-    p.add_argument("names", help="training names, one per line (- for stdin)")
+    from chemgen.io.molecules import INPUT_FORMATS
+
+    p = sub.add_parser("train", help="train a model on names or molecules, or fine-tune one (--init)",
+                       description="Train a char-RNN on names (one per line) or on molecules (.smi, .csv/.tsv with a "
+                                   "smiles or name column, .sdf), which are named and checked by an OPSIN round trip.")
+    p.add_argument("names", help="training names (.txt, - for stdin) or molecules (.smi, .csv, .tsv, .sdf)")
+    p.add_argument("--input-format", choices=INPUT_FORMATS, help="read the input as this format (default: by extension)")
     p.add_argument("--out", required=True, help="model file to write (the best model by validation loss)")
     p.add_argument("--valid", help="validation names file (default: hold out --valid-fraction of the names)")
+    p.add_argument("--init", metavar="MODEL", help="fine-tune this model (shipped name or file) on the input: its "
+                                                   "architecture and weights, small-set defaults (--lr 1e-3, "
+                                                   "--epochs 20, --batch-size 16, --valid-fraction 0.2)")
     add_config_flags(p)
     p.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt.npz)")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=500, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", help="continue from this checkpoint (same names; settings from it unless given)")
     p.set_defaults(run=run_train)
+
+
+def read_input_names(path: str, input_format: Optional[str]) -> list[str]:
+    """Names from a names file, or from molecules named and verified (left-out records reported on stderr)."""
+    from chemgen.io.molecules import input_format as format_of
+    from chemgen.io.names import read_training_names
+    from chemgen.series import load_series
+
+    if format_of(path, input_format) == "txt":
+        return read_training_names(path)
+    series = load_series(path, input_format)
+    for problem in series.problems:
+        print(f"chemgen: {path}: {problem}; left out", file=sys.stderr)
+    print(f"chemgen: {path}: {series.summary()}", file=sys.stderr)
+    return series.names
 
 
 def checkpoint_path(out: str) -> str:
@@ -112,20 +135,25 @@ def run_train(args) -> int:
     from chemgen.io.names import read_training_names
     from chemgen.model import modelfile
     from chemgen.model.config import known_settings, setting_names
-    from chemgen.model.estimator import CharRNN
+    from chemgen.model.estimator import CharRNN, load
     from chemgen.model.train import TrainingInterrupted
 
     ckpt = args.checkpoint or checkpoint_path(args.out)
     check_writable(args.out, "model file")
     check_writable(ckpt, "checkpoint")
-    names = read_training_names(args.names)
+    start = load(args.init) if args.init else None
+    names = read_input_names(args.names, args.input_format)
     valid = read_training_names(args.valid) if args.valid else None
     settings = known_settings(modelfile.read_npz(args.resume)[1].get("settings", {})) if args.resume else {}
     settings.update({k: v for k, v in vars(args).items() if k in setting_names() and v is not None})
-    model = CharRNN(**settings)
+    options = dict(checkpoint=ckpt, checkpoint_every=args.checkpoint_every, resume=args.resume, best_path=args.out,
+                   log=log_line)
+    model = start or CharRNN(**settings)
     try:
-        model.fit(names, valid, checkpoint=ckpt, checkpoint_every=args.checkpoint_every, resume=args.resume,
-                  best_path=args.out, log=log_line)
+        if start:
+            model.fine_tune(names, valid, settings=settings, **options)
+        else:
+            model.fit(names, valid, **options)
     except TrainingInterrupted as stop:
         print(f"chemgen: interrupted at step {stop.step}; checkpoint saved to {stop.checkpoint} "
               f"(continue with --resume {stop.checkpoint}); best model so far in {args.out}", file=sys.stderr)
@@ -159,6 +187,23 @@ def add_output_options(p) -> None:
     p.add_argument("--output", "-o", help="write to this file instead of stdout (required for sdf)")
     p.add_argument("--image", help=f"also draw the top structures to this {' or '.join(IMAGE_FORMATS).upper()} file")
     p.add_argument("--offline", action="store_true", help="no network: the pubchem filter answers from its cache only")
+    add_cluster_options(p)
+
+
+def add_cluster_options(p) -> None:
+    """--workers / --scheduler: run on a Dask cluster (needs chemgen[dask]); without either, in this process."""
+    group = p.add_argument_group("cluster (needs chemgen[dask])")
+    group.add_argument("--workers", type=positive_int, metavar="N",
+                       help="start a local Dask cluster of N one-thread worker processes")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on an existing Dask cluster, e.g. tcp://head:8786")
+    group.add_argument("--task-size", type=positive_int, default=None, metavar="NAMES",
+                       help="names per task on a cluster (default 2000; the seed and this fix the candidates)")
+
+
+def add_grammar_option(p) -> None:
+    p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep brackets balanced while sampling (default on; --no-grammar samples the model as it is)")
 
 
 def add_generate(sub) -> None:
@@ -175,6 +220,7 @@ def add_generate(sub) -> None:
     p.add_argument("--seed", type=non_negative_int, help="random seed")
     p.add_argument("--rank-by", choices=list(RANK_KEYS), default="logp", help="ranking key (default logp)")
     p.add_argument("--max-tries", type=positive_int, help="cap on names sampled (default 20*n+1000)")
+    add_grammar_option(p)
     p.add_argument("--keep-duplicates", action="store_true", help="keep names that give the same structure")
     add_output_options(p)
     p.set_defaults(run=run_generate)
@@ -193,12 +239,38 @@ def run_generate(args) -> int:
     from chemgen.pipeline import generate
 
     prepare_output(args)
+    if args.workers or args.scheduler:
+        return run_generate_on_cluster(args)
     results = generate(n=args.n, model=args.model, filters=args.filters, temperature=args.temperature,
                        top_k=args.top_k, prefix=args.prefix, max_length=args.max_length, seed=args.seed,
                        rank_by=args.rank_by, max_tries=args.max_tries, dedupe=not args.keep_duplicates,
-                       filter_options=filter_options(args))
+                       filter_options=filter_options(args), grammar=args.grammar)
     write_results(results, args)
     print(f"chemgen: {results.summary()}", file=sys.stderr)
+    return report_shortfall(results, args)
+
+
+def run_generate_on_cluster(args) -> int:
+    from chemgen import distributed
+    from chemgen.pipeline import model_of
+
+    model = model_of(args.model)
+    sampling = dict(temperature=args.temperature, top_k=args.top_k, prefix=args.prefix, max_length=args.max_length,
+                    grammar=args.grammar)
+    with distributed.cluster_client(args.workers, args.scheduler) as client:
+        results = distributed.generate_on(client, args.n, model, args.filters, sampling, args.seed, args.rank_by,
+                                          args.max_tries, not args.keep_duplicates, filter_options(args),
+                                          args.task_size or distributed.TASK_SIZE)
+    try:
+        write_results(results, args)
+    finally:
+        results.close()
+    print(f"chemgen: {results.summary()}; {results.tasks} tasks", file=sys.stderr)
+    return report_shortfall(results, args)
+
+
+def report_shortfall(results, args) -> int:
+    """Say so when fewer candidates passed than were asked for (still a success)."""
     if len(results) < args.n:
         print(f"chemgen: only {len(results)} of {args.n} candidates passed within {results.tried} tries "
               f"(raise --max-tries or loosen --filters)", file=sys.stderr)
@@ -210,6 +282,20 @@ def run_filter(args) -> int:
     from chemgen.pipeline import check
 
     prepare_output(args)
+    if args.workers or args.scheduler:
+        from chemgen import distributed
+        from chemgen.pipeline import model_of
+
+        with distributed.cluster_client(args.workers, args.scheduler) as client:
+            results = distributed.check_on(client, (name for _, name in iter_names(args.names)), args.filters,
+                                           model_of(args.model) if args.model else None, filter_options(args),
+                                           args.task_size or distributed.TASK_SIZE)
+        try:
+            write_results(results, args)
+        finally:
+            results.close()
+        print(f"chemgen: {results.summary()}", file=sys.stderr)
+        return 0
     names = [name for _, name in iter_names(args.names)]
     results = check(names, filters=args.filters, model=args.model, filter_options=filter_options(args))
     write_results(results, args)
@@ -302,6 +388,7 @@ def add_evaluate(sub) -> None:
     p.add_argument("--train", help="training names file: structural novelty against its structures "
                                    "(default: against the shipped known-compounds index)")
     p.add_argument("--json", dest="json_out", help="also write the figures as JSON to this file (- for stdout)")
+    add_grammar_option(p)
     p.set_defaults(run=run_evaluate)
 
 

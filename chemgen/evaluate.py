@@ -115,28 +115,48 @@ def held_out_nll(model, names: Sequence[str]) -> tuple[float, int]:
 
 
 def evaluate(model, samples: int = 10000, reference: Optional[Sequence[str]] = None, temperature: float = 1.0,
-             seed: int = 0, train_file: Optional[str] = None) -> dict[str, Any]:
+             seed: int = 0, train_file: Optional[str] = None, grammar: bool = True) -> dict[str, Any]:
     """All figures for the model (and the reference names) as a JSON-ready dict."""
     rng = np.random.default_rng(seed)
-    names = [s.name for s in model.sample(samples, temperature=temperature, random_state=seed)]
+    names = [s.name for s in model.sample(samples, temperature=temperature, random_state=seed, grammar=grammar)]
     with FilterStage(VALIDITY_FILTERS) as stage:  # one OPSIN process for the whole evaluation
         train_keys, against = training_structures(stage, train_file)
-        result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed,
+        result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed, "grammar": grammar,
                                   "structures_novel_against": against}
-        result["model"] = structure_figures(check_in_chunks(stage, names, "checking samples"),
-                                            model.in_training(names), train_keys, rng)
+        sampled = check_in_chunks(stage, names, "checking samples")
+        result["model"] = structure_figures(sampled, model.in_training(names), train_keys, rng)
         if reference:
             reference = list(reference)
             nll, skipped = held_out_nll(model, reference)
             result["model"]["nll"], result["reference_unscorable"] = nll, skipped
-            result["reference"] = structure_figures(check_in_chunks(stage, reference, "checking reference"),
-                                                    model.in_training(reference), train_keys, rng)
+            checked_reference = check_in_chunks(stage, reference, "checking reference")
+            result["reference"] = structure_figures(checked_reference, model.in_training(reference), train_keys, rng)
+            result["model"].update(benchmark_figures(sampled, checked_reference))
     return result
+
+
+def benchmark_figures(sampled: list[Candidate], reference: list[Candidate]) -> dict[str, Any]:
+    """MOSES's metrics and GuacaMol's KL-divergence score of the valid samples' structures against the reference's."""
+    from chemgen import metrics
+
+    generated = [c.smiles for c in sampled if c.passed and c.smiles]
+    known = [c.smiles for c in reference if c.passed and c.smiles]
+    if len(generated) < 2 or len(known) < 2:
+        return {}
+    ks = [k for k in (1000, 10000) if k <= len(generated)]  # unique@k needs k valid samples
+    figures = metrics.moses_metrics(generated, known, ks=ks)
+    figures.pop("valid", None)  # validity is chemgen's own: OPSIN parses, RDKit sanitises
+    figures["kl_score"] = metrics.kl_divergence_score(generated, known)["score"]
+    return figures
 
 
 FIGURES = [("nll", "held-out NLL (nats/char)"), ("validity", "validity"), ("uniqueness", "uniqueness (of valid)"),
            ("novelty_names", "novelty by name"), ("novelty_structures", "novelty by structure"),
-           ("diversity", "internal diversity")]
+           ("diversity", "internal diversity"), ("unique@1000", "unique@1k (MOSES)"),
+           ("unique@10000", "unique@10k (MOSES)"), ("IntDiv1", "IntDiv1"), ("IntDiv2", "IntDiv2"),
+           ("SNN", "SNN/reference"), ("Frag", "Frag/reference"), ("Scaf", "Scaf/reference"),
+           ("FCD", "FCD/reference"), ("kl_score", "KL score (GuacaMol)")]
+PERCENT_FIGURES = {"validity", "uniqueness", "novelty_names", "novelty_structures", "unique@1000", "unique@10000"}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -144,11 +164,14 @@ def format_table(result: dict[str, Any]) -> str:
     columns = ["model"] + (["reference"] if "reference" in result else [])
     lines = [f"{'figure':<28}" + "".join(f"{c:>12}" for c in columns)]
     for key, label in FIGURES:
+        if all(result[column].get(key) is None for column in columns):
+            continue
         cells = []
         for column in columns:
             value = result[column].get(key)
             cells.append("" if value is None or (isinstance(value, float) and math.isnan(value)) else
-                         (f"{value:.4f}" if key == "nll" else f"{100 * value:.1f}%" if key != "diversity" else f"{value:.3f}"))
+                         f"{100 * value:.1f}%" if key in PERCENT_FIGURES else f"{value:.4f}" if key == "nll"
+                         else f"{value:.3f}")
         lines.append(f"{label:<28}" + "".join(f"{c:>12}" for c in cells))
     lines.append(f"({result['samples']} samples at temperature {result['temperature']}; "
                  f"structural novelty against {result['structures_novel_against']})")
@@ -164,7 +187,7 @@ def evaluate_cli(args) -> int:
         check_writable(args.json_out, "--json")
     model = load(args.model)
     reference = read_training_names(args.reference) if args.reference else None
-    result = evaluate(model, args.samples, reference, args.temperature, args.seed, args.train)
+    result = evaluate(model, args.samples, reference, args.temperature, args.seed, args.train, args.grammar)
     print(format_table(result))
     if args.json_out == "-":
         print(json.dumps(result, indent=2))

@@ -5,6 +5,7 @@ filter stage, collects the survivors (one per structure, the likeliest name
 kept) and ranks them by log-likelihood. ``generate_shard`` does the same for a
 fixed number of tries and returns the collector, so shards with their own
 seeds merge into one result. ``check`` runs the filter stage over given names.
+Both take a Dask ``client`` to run on a cluster instead (chemgen.distributed).
 """
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ def generate(
     max_tries: Optional[int] = None,
     dedupe: bool = True,
     filter_options: Optional[Mapping[str, Any]] = None,
+    grammar: bool = True,
+    client: Any = None,
+    task_size: Optional[int] = None,
 ) -> Results:
     """n ranked candidates that pass every filter (fewer if max_tries samples run out).
 
@@ -52,12 +56,21 @@ def generate(
     filters: "opsin,rdkit(lipinski)", a list of specs or filter objects, or "none".
     max_tries: cap on names sampled (default 20 * n + 1000).
     filter_options: options for every filter that takes them, e.g. {"offline": True}.
+    grammar: keep brackets balanced while sampling.
+    client: a dask.distributed Client: run as tasks of task_size names on its
+    workers (chemgen.distributed); the same seed and task_size give the same
+    candidates however many workers there are.
     """
     model = model_of(model)
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ConfigError(f"n must be a non-negative integer, not {n!r}")
     check_rank_by(rank_by)
-    sampling = dict(temperature=temperature, top_k=top_k, prefix=prefix, max_length=max_length)
+    sampling = dict(temperature=temperature, top_k=top_k, prefix=prefix, max_length=max_length, grammar=grammar)
+    if client is not None:
+        from chemgen.distributed import TASK_SIZE, generate_on
+
+        return generate_on(client, n, model, filters, sampling, seed, rank_by, max_tries, dedupe, filter_options,
+                           task_size or TASK_SIZE).to_results()
     collector = Collector(dedupe)
     with FilterStage(filters, filter_options) as stage:
         bar = progress_bar(total=n, desc="generating", unit="name")
@@ -98,7 +111,7 @@ def generate_shard(model: Any, tries: int, seed: int, filters: Any = DEFAULT_FIL
     """Every survivor of ``tries`` sampled names (one shard of a split run); merge shards with Collector.merge."""
     model = model_of(model)
     collector = Collector(dedupe)
-    options = dict(dict(temperature=1.0, top_k=None, prefix="", max_length=200), **sampling)
+    options = dict(dict(temperature=1.0, top_k=None, prefix="", max_length=200, grammar=True), **sampling)
     with FilterStage(filters, filter_options) as stage:
         for _ in survivor_batches(model, stage, collector, None, tries, options, seed):
             pass
@@ -114,11 +127,18 @@ def _pass_rate(stats: dict[str, FilterStats]) -> float:
 
 
 def check(names: Sequence[str], filters: Any = DEFAULT_FILTERS, model: Any = None,
-          filter_options: Optional[Mapping[str, Any]] = None) -> Results:
+          filter_options: Optional[Mapping[str, Any]] = None, client: Any = None,
+          task_size: Optional[int] = None) -> Results:
     """Run the filter stage over names, in input order; every name gets its verdicts.
 
     With a model, candidates also carry logp, logp_per_char and the training flag.
+    With a dask.distributed client, chunks of task_size names run on its workers.
     """
+    if client is not None:
+        from chemgen.distributed import TASK_SIZE, check_on
+
+        return check_on(client, names, filters, model_of(model) if model is not None else None, filter_options,
+                        task_size or TASK_SIZE).to_results()
     candidates = to_candidates(names, model_of(model) if model is not None else None)
     with FilterStage(filters, filter_options) as stage:
         stage.run(candidates, keep_failed=True)

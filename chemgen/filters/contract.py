@@ -5,7 +5,8 @@ A filter is any object with a ``name`` (str) and a batch method
 candidate, in order. It may also define ``available() -> (bool, str)`` (can it
 run here, and if not why), ``prepare()`` (start slow resources early, without
 blocking: the stage calls it before sampling) and ``close()`` (release
-processes, files).
+processes, files). A class attribute ``shared = True`` asks for one instance
+per Dask cluster, hosted by one worker and used by all (rate limits, caches).
 
 Structure annotations a filter finds (``smiles``, ``inchikey``) are copied onto
 the candidate, so later filters (rdkit after opsin) can use them.

@@ -36,7 +36,7 @@ from chemgen.filters import Candidate
 from chemgen.io.atomic import atomic_open, check_writable
 from chemgen.model import modelfile, network
 from chemgen.model.cells import Workspace
-from chemgen.model.estimator import CharRNN, resolve_model
+from chemgen.model.estimator import CharRNN, file_sha256, resolve_model
 from chemgen.model.modelfile import Learned
 from chemgen.model.optim import Adam
 from chemgen.model.sample import sample_names
@@ -209,19 +209,26 @@ def parent_of(prior: Any) -> tuple[Learned, dict[str, Any], dict[str, Any], dict
     """The prior's learned model, settings, training figures and its parent record {path, sha256}."""
     if isinstance(prior, CharRNN):
         learned = prior._check_fitted()
-        digest = hashlib.sha256()
-        for key in sorted(learned.params):
-            digest.update(key.encode())
-            digest.update(np.ascontiguousarray(learned.params[key]).tobytes())
-        return learned, prior.get_params(), dict(getattr(prior, "training_info_", {})), \
-            {"path": None, "sha256": digest.hexdigest(), "of": "parameters"}
+        source = getattr(prior, "source_", None)
+        if source and source.get("sha256"):
+            parent = {"path": source.get("model"), "sha256": source["sha256"]}
+        else:  # fitted in this session: no file, so the parameters' digest
+            digest = hashlib.sha256()
+            for key in sorted(learned.params):
+                digest.update(key.encode())
+                digest.update(np.ascontiguousarray(learned.params[key]).tobytes())
+            parent = {"path": None, "sha256": digest.hexdigest(), "of": "parameters"}
+        training = dict(getattr(prior, "training_info_", {}))
+        return learned, prior.get_params(), _with_parent(training, parent), parent
     path = resolve_model(prior)
     learned, meta = modelfile.read_model(path)
-    sha = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return learned, meta.get("settings", {}), meta.get("training", {}), {"path": str(path), "sha256": sha.hexdigest()}
+    parent = {"path": str(path), "sha256": file_sha256(path)}
+    return learned, meta.get("settings", {}), _with_parent(meta.get("training", {}), parent), parent
+
+
+def _with_parent(training: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
+    """The prior's training figures, its own parent replaced by the prior (as fine-tuning records it)."""
+    return dict(training, parent={"model": parent["path"], "sha256": parent["sha256"]})
 
 
 def _prepare(config: OptimizeConfig, scoring: ScoringFunction, prior: Any) -> Run:

@@ -196,6 +196,7 @@ class PubChemFilter:
     """
 
     name = "pubchem"
+    shared = True  # on a Dask cluster one worker hosts it for all: one rate limit, one cache
 
     def __init__(self, mode: str = "known", timeout: Any = 10.0, retries: Any = 4, backoff: Any = 1.0,
                  cache_days: Any = 30.0, offline: Any = False, workers: Any = 2,

@@ -77,6 +77,7 @@ def test_outputs(tiny_model_path, tmp_path):
     meta = modelfile.read_npz(out)[1]
     assert meta["parent"] == {"path": str(tiny_model_path),
                               "sha256": hashlib.sha256(tiny_model_path.read_bytes()).hexdigest()}
+    assert meta["training"]["parent"] == {"model": meta["parent"]["path"], "sha256": meta["parent"]["sha256"]}
     assert meta["optimize"]["steps_done"] == 3 and meta["optimize"]["scoring"][0]["filter"] == "chloro"
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(rows) == 3 * 16 and {r["step"] for r in rows} == {1, 2, 3}

@@ -3,6 +3,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 
 from chemgen import Verdict
 from chemgen.cli import main
@@ -50,3 +51,19 @@ def test_evaluate_command_writes_json(tiny_model_path, tmp_path, capsys):
     figures = json.loads(out.read_text())
     assert figures["samples"] == 30 and "validity" in figures["model"]
     assert "novelty by structure" in capsys.readouterr().out
+
+
+def test_benchmark_figures_of_a_set_against_itself():
+    from chemgen.evaluate import benchmark_figures
+
+    smiles = ["c1ccc2ccccc2c1CCO", "c1ccc2ncccc2c1CN", "CC(=O)Nc1ccc(O)cc1", "c1ccccc1C(=O)O", "CCN(CC)c1ccc2ccccc2c1"]
+    cands = []
+    for s in smiles:
+        c = Candidate(s, smiles=s)
+        c.verdicts["rdkit"] = Verdict(True)
+        cands.append(c)
+    figures = benchmark_figures(cands, cands)
+    assert figures["SNN"] == pytest.approx(1.0) and figures["Frag"] == pytest.approx(1.0)
+    assert figures["Scaf"] == pytest.approx(1.0) and "unique@1000" not in figures  # fewer than 1,000 samples
+    assert 0 < figures["IntDiv1"] < 1 and figures["kl_score"] > 0.9
+    assert benchmark_figures(cands[:1], cands) == {}  # too few structures to compare

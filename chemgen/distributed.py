@@ -1,0 +1,492 @@
+"""Scale out on Dask: generate and check names with the workers of a ``dask.distributed`` cluster.
+
+    from dask.distributed import Client
+    client = Client("tcp://head:8786")                         # or Client(LocalCluster(...))
+    chemgen.generate(n=100_000, filters="opsin,rdkit", seed=0, client=client)
+
+A run is split into tasks of ``task_size`` names (2,000 by default: a task's
+overhead is about a millisecond, a few thousand names take seconds). Task i
+samples with its own seed, ``SeedSequence(seed, spawn_key=(i,))``, so a run is
+reproducible for a given seed and task size, whatever the number of workers.
+
+Each worker gets the run's model and filter settings once, in a
+:class:`RunPlugin` (a ``WorkerPlugin``); each worker thread keeps one filter
+stage (one OPSIN process) for the run. Shards come back as they finish
+(``as_completed``) and are merged in task order, so the run stops at the
+same task however the work was spread: the result is the merge of the
+shards of tasks 0..K-1, where K is the first count whose merge holds ``n``
+candidates (or ``max_tries`` ran out). A worker that dies loses only its
+unfinished tasks; Dask runs them again elsewhere.
+
+The client keeps, per distinct structure, only what dedupe and ranking need
+(key, name, log-likelihoods, where the full candidate lies) and spools the
+candidates to a temporary file (:class:`Spool`), so its memory grows by a few
+hundred bytes per candidate, not by the candidates themselves.
+
+A filter class with ``shared = True`` (the PubChem filter) runs once per
+cluster: one worker hosts it as a Dask actor, and every worker's stage sends
+it its batches (:class:`SharedFilter`). One process therefore keeps the
+remote service's rate limits for the whole cluster and keeps one cache.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import pickle
+import tempfile
+import threading
+import uuid
+from collections.abc import Sequence as SequenceABC
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
+
+import numpy as np
+
+from chemgen.errors import ChemgenError, ConfigError, FilterError
+from chemgen.filters import Candidate, Collector, FilterStage, FilterStats, Results, check_rank_by, rank
+from chemgen.filters.collector import _better
+from chemgen.filters.loading import discover_filters, parse_spec, spec_list
+from chemgen.filters.stage import DEFAULT_FILTERS, run_filter
+from chemgen.io.progress import progress_bar
+from chemgen.model.estimator import CharRNN
+
+TASK_SIZE = 2000  # names per task
+SHARED_ENV = ("CHEMGEN_PUBCHEM_URL", "CHEMGEN_CACHE_DIR", "CHEMGEN_OFFLINE")  # the client's, for shared filters
+
+try:  # the optional extra: chemgen[dask]
+    from distributed import WorkerPlugin, as_completed, get_worker
+except ImportError:  # pragma: no cover - exercised only without the extra
+    WorkerPlugin = object  # type: ignore[assignment,misc]
+    as_completed = get_worker = None  # type: ignore[assignment]
+
+
+def require_dask() -> None:
+    if get_worker is None:
+        raise ChemgenError("--workers and --scheduler need Dask: pip install 'chemgen[dask]'")
+
+
+# ---------------------------------------------------------------- the cluster
+
+
+@contextlib.contextmanager
+def cluster_client(workers: Optional[int] = None, scheduler: Optional[str] = None) -> Iterator[Any]:
+    """A Client for ``--workers N`` (a LocalCluster of N one-thread processes) or ``--scheduler ADDRESS``.
+
+    Yields None when neither is given (the run stays in this process).
+    """
+    if workers is None and scheduler is None:
+        yield None
+        return
+    if workers is not None and scheduler is not None:
+        raise ConfigError("give --workers (a local cluster) or --scheduler (an existing one), not both")
+    require_dask()
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise ChemgenError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        with client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        yield client
+
+
+def task_seed(entropy: int, index: int) -> int:
+    """Task ``index``'s seed: the first 63 bits of ``SeedSequence(entropy, spawn_key=(index,))``.
+
+    That is the task's child of ``SeedSequence(entropy).spawn(...)``; it depends
+    on the run's seed and the task's index only, not on which worker runs it.
+    """
+    return int(np.random.SeedSequence(entropy, spawn_key=(index,)).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+# ---------------------------------------------------------------- what every worker holds
+
+
+class RunPlugin(WorkerPlugin):
+    """One run's model and filter settings on a worker; a filter stage per worker thread, closed at the end."""
+
+    def __init__(self, name: str, model: Optional[CharRNN], filters: Any, filter_options: Mapping[str, Any]):
+        self.name, self.model, self.filters, self.filter_options = name, model, filters, dict(filter_options)
+        self._stages: list[FilterStage] = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: self.__dict__[k] for k in ("name", "model", "filters", "filter_options")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._stages, self._local, self._lock = [], threading.local(), threading.Lock()
+
+    def stage(self) -> FilterStage:
+        """This thread's filter stage, entered (OPSIN started) on first use, its counts reset per task."""
+        stage = getattr(self._local, "stage", None)
+        if stage is None:
+            stage = FilterStage(self.filters, self.filter_options).__enter__()
+            self._local.stage = stage
+            with self._lock:
+                self._stages.append(stage)
+        stage.stats = {}
+        return stage
+
+    def teardown(self, worker: Any) -> None:
+        with self._lock:
+            stages, self._stages = self._stages, []
+        for stage in stages:
+            stage.close()
+
+
+def _plugin(name: str) -> RunPlugin:
+    try:
+        return get_worker().plugins[name]
+    except KeyError:
+        raise ChemgenError(f"worker has no chemgen run {name!r} (was the run cancelled?)") from None
+
+
+@dataclass
+class Shard:
+    """What one task sends back: its index and its collector (or, for check, its candidates in order)."""
+
+    index: int
+    collector: Optional[Collector] = None
+    candidates: list[Candidate] = field(default_factory=list)
+    stats: dict[str, FilterStats] = field(default_factory=dict)
+
+
+def generate_task(run: str, index: int, seed: int, tries: int, sampling: dict[str, Any], dedupe: bool) -> Shard:
+    """Sample ``tries`` names with ``seed``, filter them, collect the survivors (runs on a worker)."""
+    from chemgen.pipeline import survivor_batches
+
+    plugin = _plugin(run)
+    collector = Collector(dedupe)
+    for _ in survivor_batches(plugin.model, plugin.stage(), collector, None, tries, sampling, seed):
+        pass
+    return Shard(index, collector)
+
+
+def check_task(run: str, index: int, names: list[str]) -> Shard:
+    """Verdicts for a chunk of names, in order (runs on a worker)."""
+    from chemgen.pipeline import to_candidates
+
+    plugin = _plugin(run)
+    candidates = to_candidates(names, plugin.model)
+    stage = plugin.stage()
+    stage.run(candidates, keep_failed=True)
+    return Shard(index, candidates=candidates, stats=stage.stats)
+
+
+# ---------------------------------------------------------------- filters shared by the cluster
+
+
+class SharedFilterHost:
+    """A Dask actor that runs one filter for the whole cluster (one rate limiter, one cache)."""
+
+    def __init__(self, spec: Any, filter_options: Mapping[str, Any], env: Mapping[str, str]):
+        os.environ.update(env)
+        self.stage = FilterStage([spec], filter_options).__enter__()
+
+    def check(self, candidates: list[Candidate]) -> list[Any]:
+        return run_filter(self.stage.filters[0], candidates)
+
+    def close(self) -> None:
+        self.stage.close()
+
+
+class SharedFilter:
+    """A worker's stand-in for a shared filter: sends each batch to the actor hosting the real one."""
+
+    def __init__(self, name: str, actor: Any):
+        self.name, self.actor = name, actor
+
+    def check(self, candidates: list[Candidate]) -> list[Any]:
+        return self.actor.check(candidates).result()
+
+
+def is_shared(spec: Any, installed: Optional[dict] = None) -> bool:
+    """Does this filter spec name a filter class marked ``shared = True``?"""
+    if not isinstance(spec, str):
+        return bool(getattr(spec, "shared", False))
+    name, _ = parse_spec(spec)
+    entry = installed.get(name) if installed is not None else None
+    if entry is None:
+        return False
+    try:
+        return bool(getattr(entry.load(), "shared", False))
+    except ChemgenError:
+        return False  # the worker reports a plugin that fails to load
+
+
+@contextlib.contextmanager
+def hosted_filters(client: Any, filters: Any, filter_options: Mapping[str, Any]) -> Iterator[list[Any]]:
+    """The run's filter list with each shared filter replaced by a stand-in for one actor on the cluster."""
+    specs = spec_list(filters)
+    installed = discover_filters() if any(isinstance(s, str) for s in specs) else {}
+    for spec in specs:  # an unknown name fails here, in one line, not on every worker
+        if isinstance(spec, str) and parse_spec(spec)[0] not in installed:
+            raise FilterError(f"unknown filter {parse_spec(spec)[0]!r}; installed filters: {', '.join(sorted(installed))}")
+    env = {k: os.environ[k] for k in SHARED_ENV if k in os.environ}
+    hosts, result = [], []
+    try:
+        for spec in specs:
+            if not is_shared(spec, installed):
+                result.append(spec)
+                continue
+            actor = client.submit(SharedFilterHost, spec, dict(filter_options), env, actor=True, pure=False).result()
+            name = parse_spec(spec)[0] if isinstance(spec, str) else spec.name
+            hosts.append(actor)
+            result.append(SharedFilter(name, actor))
+        yield result
+    finally:
+        for actor in hosts:
+            with contextlib.suppress(Exception):
+                actor.close().result()
+
+
+@contextlib.contextmanager
+def registered_run(client: Any, model: Optional[CharRNN], filters: Any,
+                   filter_options: Mapping[str, Any]) -> Iterator[str]:
+    """Register the run's plugin on every worker (and on workers that join later); remove it at the end."""
+    with hosted_filters(client, filters, filter_options) as worker_filters:
+        name = f"chemgen-run-{uuid.uuid4().hex[:12]}"
+        client.register_plugin(RunPlugin(name, model, worker_filters, filter_options), name=name)
+        try:
+            yield name
+        finally:
+            with contextlib.suppress(Exception):
+                client.unregister_worker_plugin(name)
+
+
+def _in_flight(client: Any) -> int:
+    """How many tasks to keep submitted: two per worker thread."""
+    return max(2, 2 * sum(client.nthreads().values()))
+
+
+# ---------------------------------------------------------------- the client's side: spooled results
+
+
+class _Ref:
+    """What the client keeps of a candidate: enough to dedupe and rank, and where the rest lies."""
+
+    __slots__ = ("name", "logp", "logp_per_char", "offset")
+
+    def __init__(self, name: str, logp: Optional[float], logp_per_char: Optional[float], offset: int):
+        self.name, self.logp, self.logp_per_char, self.offset = name, logp, logp_per_char, offset
+
+
+class Spool:
+    """Candidates pickled to an anonymous temporary file, read back by offset."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="chemgen-spool-")
+
+    def put(self, candidate: Candidate) -> _Ref:
+        self.file.seek(0, os.SEEK_END)
+        offset = self.file.tell()
+        pickle.dump(candidate, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        return _Ref(candidate.name, candidate.logp, candidate.logp_per_char, offset)
+
+    def get(self, ref: _Ref) -> Candidate:
+        self.file.seek(ref.offset)
+        return pickle.load(self.file)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class SpooledCollector:
+    """A :class:`Collector` whose candidates live in a :class:`Spool`: same dedupe, counts and ranking."""
+
+    def __init__(self, dedupe: bool = True):
+        self.dedupe, self.spool = dedupe, Spool()
+        self.by_key: dict[Any, _Ref] = {}
+        self.duplicates = self.tried = 0
+        self.filter_stats: dict[str, FilterStats] = {}
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+    def merge_in(self, other: Collector) -> None:
+        """Fold a shard's collector in (as Collector.merge does)."""
+        self.tried += other.tried
+        self.duplicates += other.duplicates
+        for name, s in other.filter_stats.items():
+            self.filter_stats.setdefault(name, FilterStats()).add(s)
+        for candidate in other.by_key.values():
+            if not self.dedupe:
+                self.by_key[len(self.by_key)] = self.spool.put(candidate)
+                continue
+            key = candidate.inchikey or f"name:{candidate.name}"
+            kept = self.by_key.get(key)
+            if kept is not None:
+                self.duplicates += 1
+                if not _better(candidate, kept):
+                    continue
+            self.by_key[key] = self.spool.put(candidate)
+
+    def results(self, n: Optional[int] = None, rank_by: str = "logp") -> "SpooledResults":
+        """The best n, ranked, read from the spool as they are used."""
+        refs = rank(self.by_key.values(), rank_by)
+        self.by_key = {}  # the ranking keeps what it needs
+        out = SpooledResults(self.spool, refs if n is None else refs[:n])
+        out.tried, out.duplicates = self.tried, self.duplicates
+        out.filter_stats = self.filter_stats
+        return out
+
+
+class SpooledResults(SequenceABC):
+    """Ranked candidates read from a spool on access: a read-only list for writers, with Results' counts."""
+
+    tried: int = 0
+    duplicates: int = 0
+    tasks: int = 0  # tasks whose shards make up the result (generate)
+
+    def __init__(self, spool: Spool, refs: list[_Ref]):
+        self.spool, self.refs = spool, refs
+        self.filter_stats: dict[str, FilterStats] = {}
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self.spool.get(ref) for ref in self.refs[index]]
+        return self.spool.get(self.refs[index])
+
+    def __iter__(self) -> Iterator[Candidate]:
+        for ref in self.refs:
+            yield self.spool.get(ref)
+
+    summary = Results.summary
+
+    def to_results(self) -> Results:
+        """Every candidate in memory, as a :class:`Results` list."""
+        results = Results(list(self))
+        results.tried, results.duplicates, results.filter_stats = self.tried, self.duplicates, self.filter_stats
+        return results
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+# ---------------------------------------------------------------- generate and check on a cluster
+
+
+def generate_on(client: Any, n: int, model: CharRNN, filters: Any = DEFAULT_FILTERS,
+                sampling: Optional[dict[str, Any]] = None, seed: Optional[int] = None, rank_by: str = "logp",
+                max_tries: Optional[int] = None, dedupe: bool = True,
+                filter_options: Optional[Mapping[str, Any]] = None, task_size: int = TASK_SIZE) -> SpooledResults:
+    """n ranked candidates from the cluster behind ``client`` (see the module docstring for the rules)."""
+    require_dask()
+    check_rank_by(rank_by)
+    if not isinstance(task_size, int) or task_size < 1:
+        raise ConfigError(f"task_size must be a positive integer, not {task_size!r}")
+    sampling = dict(dict(temperature=1.0, top_k=None, prefix="", max_length=200, grammar=True), **(sampling or {}))
+    max_tries = max_tries or 20 * n + 1000
+    n_tasks = math.ceil(max_tries / task_size) if n > 0 else 0
+    entropy = int(np.random.SeedSequence(seed).entropy)
+    collector = SpooledCollector(dedupe)
+    with registered_run(client, model, filters, filter_options or {}) as run:
+        def submit(index: int) -> Any:
+            tries = min(task_size, max_tries - index * task_size)
+            return client.submit(generate_task, run, index, task_seed(entropy, index), tries, sampling, dedupe,
+                                 pure=False, key=f"{run}-{index}")
+
+        merged = _stream(client, n_tasks, submit, lambda: len(collector) >= n,
+                         lambda shard: collector.merge_in(shard.collector),
+                         progress_bar(total=n, desc="generating", unit="name"),
+                         lambda bar: _show(bar, min(n, len(collector)), collector.tried))
+    results = collector.results(n, rank_by)
+    results.tasks = merged
+    return results
+
+
+def check_on(client: Any, names: Iterable[str], filters: Any = DEFAULT_FILTERS, model: Optional[CharRNN] = None,
+             filter_options: Optional[Mapping[str, Any]] = None, task_size: int = TASK_SIZE) -> SpooledResults:
+    """Every name's verdicts from the cluster, in input order (candidates spooled on the client)."""
+    require_dask()
+    chunks = _chunks(names, task_size)
+    spool, refs, stats = Spool(), [], {}
+    with registered_run(client, model, filters, filter_options or {}) as run:
+        def submit(index: int) -> Any:
+            chunk = next(chunks, None)
+            return None if chunk is None else client.submit(check_task, run, index, chunk, pure=False,
+                                                            key=f"{run}-{index}")
+
+        def take(shard: Shard) -> None:
+            refs.extend(spool.put(c) for c in shard.candidates)
+            for name, s in shard.stats.items():
+                stats.setdefault(name, FilterStats()).add(s)
+
+        _stream(client, None, submit, lambda: False, take, progress_bar(desc="checking", unit="name"),
+                lambda bar: _show(bar, len(refs), len(refs)))
+    results = SpooledResults(spool, refs)
+    results.tried, results.filter_stats = len(refs), stats
+    return results
+
+
+def _chunks(names: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for name in names:
+        chunk.append(name)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _show(bar: Any, kept: int, tried: int) -> None:
+    bar.n = kept
+    bar.set_postfix_str(f"tried {tried:,}", refresh=True)
+
+
+def _stream(client: Any, n_tasks: Optional[int], submit: Any, done: Any, take: Any, bar: Any,
+            show: Any) -> int:
+    """Keep a few tasks per worker thread in flight, take shards in task order until ``done()``; tasks merged.
+
+    ``submit(i)`` returns the future of task i, or None when there are no more
+    tasks. Shards that finish early wait (in memory) for the ones before them.
+    """
+    futures = as_completed()
+    waiting: dict[int, Shard] = {}
+    submitted = merged = 0
+    exhausted = False
+
+    def top_up() -> None:
+        nonlocal submitted, exhausted
+        while not exhausted and futures.count() < _in_flight(client):
+            future = submit(submitted) if n_tasks is None or submitted < n_tasks else None
+            if future is None:
+                exhausted = True
+                return
+            futures.add(future)
+            submitted += 1
+
+    try:
+        top_up()
+        for future in futures:
+            shard = future.result()
+            future.release()
+            waiting[shard.index] = shard
+            while merged in waiting and not done():
+                take(waiting.pop(merged))
+                merged += 1
+            show(bar)
+            if done():
+                break
+            top_up()
+    finally:
+        left = list(futures.futures)
+        futures.clear()
+        if left:
+            client.cancel(left)
+        bar.close()
+    return merged
