@@ -6,15 +6,17 @@
     chemgen.load()                                  # the shipped default model
     chemgen.generate(n=50, filters=["opsin", "rdkit"], seed=0)
     chemgen.check(["ethanol", "notachemical"], filters=["opsin"])
+    chemgen.optimize("opsin,rdkit,similar(to=lead.smi)", steps=300, out="agent.npz")   # goal-directed
 """
 from chemgen.errors import ChemgenError, ConfigError, FilterError, ModelFileError, VocabularyError
 from chemgen.filters import Candidate, Verdict, inject_filter
 from chemgen.model.estimator import CharRNN, load, shipped_models
 from chemgen.pipeline import check, generate
+from chemgen.goal import optimize
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CharRNN", "load", "shipped_models", "generate", "check", "Candidate", "Verdict", "inject_filter",
+    "CharRNN", "load", "shipped_models", "generate", "check", "optimize", "Candidate", "Verdict", "inject_filter",
     "ChemgenError", "ConfigError", "FilterError", "ModelFileError", "VocabularyError",
 ]

@@ -137,3 +137,27 @@ def scaffold_of(mol: Optional[Mol]) -> Optional[str]:
 def is_missing(value: Any) -> bool:
     """True for ``None`` and float NaN."""
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def count_fingerprint(mol: Optional[Mol], radius: int = 2) -> Any:
+    """Unhashed Morgan count fingerprint (GuacaMol's ECFP4 at radius 2), or ``None``."""
+    if mol is None:
+        return None
+    with quiet_rdkit():
+        try:
+            return rdFingerprintGenerator.GetMorganGenerator(radius=radius).GetSparseCountFingerprint(mol)
+        except Exception:
+            return None
+
+
+def murcko_scaffold(mol: Optional[Mol]) -> Optional[str]:
+    """Canonical SMILES of the Bemis-Murcko scaffold (``""`` for an acyclic molecule), or ``None``."""
+    if mol is None:
+        return None
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    with quiet_rdkit():
+        try:
+            return Chem.MolToSmiles(MurckoScaffold.GetScaffoldForMol(mol))
+        except Exception:
+            return None

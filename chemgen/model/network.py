@@ -166,17 +166,22 @@ def forward(
 
 def backward(
     config: NetConfig, params: Params, targets: np.ndarray, mask: np.ndarray, cache: ForwardCache,
-    ws: Optional[Workspace] = None, n_chars: Optional[float] = None,
+    ws: Optional[Workspace] = None, n_chars: Optional[float] = None, name_weights: Optional[np.ndarray] = None,
 ) -> Params:
     """Gradients of the mean loss per character with respect to every parameter.
 
     The mean is over ``n_chars`` characters (default: the mask's), so a mask
     that leaves some names out drops their terms without rescaling the rest.
+    ``name_weights`` (B,) scales each name's terms: with ``n_chars=1`` the result
+    is the gradient of ``-sum_b name_weights[b] * log p(name_b)`` (see ``dap_loss``).
     """
     probs = np.exp(cache.logp)  # (T, B, V)
     dlogits = probs  # reused in place: softmax - one_hot(target)
     np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], 2) - 1.0, 2)
-    dlogits *= (mask / (mask.sum() if n_chars is None else n_chars))[..., None]  # (T, B, V)
+    scale = mask / (mask.sum() if n_chars is None else n_chars)  # (T, B)
+    if name_weights is not None:
+        scale = scale * np.asarray(name_weights, dtype=scale.dtype)[None, :]
+    dlogits *= scale[..., None]  # (T, B, V)
     V, H = params["Wya"].shape
     grads: Params = {
         "Wya": dlogits.reshape(-1, V).T @ cache.top.reshape(-1, H),  # (V, H)
@@ -223,3 +228,17 @@ def step_logits(config: NetConfig, params: Params, tokens: np.ndarray,
         x, state = cell.step(p, x_proj, states[layer])  # (B, H)
         new_states.append(state)
     return x @ params["Wya"].T + params["by"], new_states  # (B, V)
+
+
+def dap_loss(agent_logp: np.ndarray, prior_logp: np.ndarray, scores: np.ndarray,
+             sigma: float) -> tuple[float, np.ndarray]:
+    """REINVENT's DAP loss for goal-directed learning, and each name's weight for ``backward``.
+
+    loss = mean_b (prior_logp[b] + sigma * scores[b] - agent_logp[b])^2: the agent
+    is pulled towards the prior's likelihood raised by sigma times the score.
+    Returns the loss and the weights w (B,) = -d loss / d agent_logp, so that
+    ``backward(..., n_chars=1.0, name_weights=w)`` gives the loss's gradient.
+    """
+    agent = np.asarray(agent_logp, dtype=np.float64)  # (B,)
+    gap = np.asarray(prior_logp, dtype=np.float64) + sigma * np.asarray(scores, dtype=np.float64) - agent  # (B,)
+    return float(np.mean(gap * gap)), 2.0 * gap / len(gap)

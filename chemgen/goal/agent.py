@@ -1,0 +1,435 @@
+"""Goal-directed learning: steer a copy of a prior model toward a score (REINVENT 4's DAP rule).
+
+The agent starts as a copy of the prior. Each step it samples a batch of
+names, the scoring function scores every one (a name without a structure
+scores 0), the diversity filter zeroes hits on crowded scaffolds, a few of the
+best names seen so far are replayed from memory, and one Adam step lowers
+
+    mean over names of (log p_prior(name) + sigma * score(name) - log p_agent(name))^2
+
+with the prior frozen. The gradient goes through chemgen's own backward pass:
+the loss's derivative with respect to each name's log-likelihood is a
+per-name weight (:func:`chemgen.model.network.dap_loss`).
+
+Outputs: the agent as a normal model file (its parent recorded in the meta),
+a JSON Lines log of every scored sample, a CSV of the best unique structures,
+and checkpoints (``resume`` continues a run exactly). Ctrl-C finishes the
+current step, writes everything, and raises :class:`OptimizeInterrupted`.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+import numpy as np
+
+from chemgen.chem import molecules as chem
+from chemgen.errors import ChemgenError, ConfigError, ModelFileError
+from chemgen.filters import Candidate
+from chemgen.io.atomic import atomic_open, check_writable
+from chemgen.model import modelfile, network
+from chemgen.model.cells import Workspace
+from chemgen.model.estimator import CharRNN, file_sha256, resolve_model
+from chemgen.model.modelfile import Learned
+from chemgen.model.optim import Adam
+from chemgen.model.sample import sample_names
+from chemgen.model.score import logp_of
+from chemgen.model.train import deferred_interrupt
+from chemgen.model.vocab import batch_from_codes
+from chemgen.goal.config import OptimizeConfig
+from chemgen.goal.memory import DiversityFilter, ReplayMemory
+from chemgen.scoring import Component, ScoringFunction
+
+
+class OptimizeInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, after the checkpoint and outputs were written; carries the result so far."""
+
+    def __init__(self, step: int, checkpoint: Optional[str], result: "OptimizeResult"):
+        super().__init__(step, checkpoint)
+        self.step, self.checkpoint, self.result = step, checkpoint, result
+
+
+class OptimizeDiverged(ChemgenError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class OptimizeState:
+    """Everything besides parameters and optimizer moments that a checkpoint carries."""
+
+    step: int = 0
+    names_scored: int = 0
+    seconds: float = 0.0  # wall time spent in steps
+    history: list[dict[str, Any]] = field(default_factory=list)  # one row per step
+    best: dict[str, dict[str, Any]] = field(default_factory=dict)  # SMILES -> the best sample of that structure
+    hit_scaffolds: set[str] = field(default_factory=set)  # scaffolds with a sample scoring >= min_score
+
+
+@dataclass
+class OptimizeResult:
+    """What a run gives back: the agent, the per-step history and the best unique structures (best first)."""
+
+    agent: CharRNN
+    history: list[dict[str, Any]]
+    best: list[dict[str, Any]]
+    steps_done: int
+    names_scored: int
+    seconds: float
+
+    def top_mean(self, n: int) -> float:
+        """Mean score of the n best unique structures (missing ones count 0, as GuacaMol does)."""
+        scores = [row["score"] for row in self.best[:n]]
+        return float(sum(scores) / n) if n else math.nan
+
+    def to_frame(self):
+        """The best structures as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame([_flat(row) for row in self.best])
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclass
+class Run:
+    config: OptimizeConfig
+    scoring: ScoringFunction
+    prior: Learned
+    agent: Learned
+    optimizer: Adam
+    rng: np.random.Generator
+    parent: dict[str, Any]
+    settings: dict[str, Any]  # the prior's training settings, kept in the agent's file
+    training: dict[str, Any]
+    diversity: DiversityFilter
+    memory: ReplayMemory
+    state: OptimizeState = field(default_factory=OptimizeState)
+    workspace: Workspace = field(default_factory=Workspace)
+
+    def meta(self) -> dict[str, Any]:
+        return {"parent": self.parent, "optimize": {
+            "settings": self.config.as_dict(), "scoring": self.scoring.describe(),
+            "aggregation": self.scoring.aggregation, "steps_done": self.state.step,
+            "names_scored": self.state.names_scored,
+        }}
+
+    def save_agent(self, path) -> None:
+        modelfile.write_model(path, self.agent, self.settings, self.training, extra_meta=self.meta())
+
+    def result(self) -> OptimizeResult:
+        agent = CharRNN(**_known_settings(self.settings))
+        agent.learned_ = Learned(self.agent.config, {k: v.copy() for k, v in self.agent.params.items()},
+                                 self.agent.vocab, self.agent.fingerprint)
+        agent.training_info_, agent.history_ = dict(self.training), []
+        return OptimizeResult(agent, list(self.state.history), ranked_best(self.state.best), self.state.step,
+                              self.state.names_scored, self.state.seconds)
+
+
+def optimize(
+    score: Any,
+    prior: Any = None,
+    config: Optional[OptimizeConfig] = None,
+    *,
+    out: Optional[str | os.PathLike] = None,
+    log: Optional[str | os.PathLike] = None,
+    summary: Optional[str | os.PathLike] = None,
+    checkpoint: Optional[str | os.PathLike] = None,
+    resume: Optional[str | os.PathLike] = None,
+    progress: Optional[Callable[[str], None]] = None,
+    run_options: Optional[dict[str, Any]] = None,
+    **settings: Any,
+) -> OptimizeResult:
+    """Steer a prior toward a score; returns the agent, the history and the best structures.
+
+    score: a spec (``"opsin,rdkit,similar(to=lead.smi)"``), a list of
+        :class:`~chemgen.scoring.Component` or specs, or a ScoringFunction.
+    prior: a CharRNN, a model file or a shipped model's name (default: the
+        config's ``prior``, else the shipped default model).
+    config / settings: an OptimizeConfig, or its fields as keywords
+        (``steps=300, batch_size=64, sigma=128, random_state=0`` ...).
+    out, log, summary, checkpoint: the agent model file, the JSON Lines log of
+        every scored sample, the CSV of the best unique structures, the checkpoint.
+    resume: a checkpoint of the same prior and scoring to continue from.
+    progress: called with one line per step (None: silent).
+    """
+    if config is None:
+        config = OptimizeConfig(**settings)
+    elif settings:
+        config = OptimizeConfig(**(config.as_dict() | settings))
+    for path, what in ((out, "agent model file"), (log, "log"), (summary, "summary"), (checkpoint, "checkpoint")):
+        if path is not None:
+            check_writable(path, what)
+    scoring = scoring_of(score, run_options)
+    run = _prepare(config, scoring, prior if prior is not None else config.prior)
+    if resume is not None:
+        _restore(run, resume)
+    if log is not None:
+        _start_log(log, run.state.step if resume is not None else 0)
+    say = progress or (lambda _: None)
+    with scoring:
+        interrupted = _loop(run, log, checkpoint, say)
+    if checkpoint:
+        save_checkpoint(run, checkpoint)
+    if out is not None:
+        run.save_agent(out)
+    if summary is not None:
+        write_summary(summary, ranked_best(run.state.best)[: config.summary_size], scoring.labels)
+    result = run.result()
+    if interrupted:
+        raise OptimizeInterrupted(run.state.step, str(checkpoint) if checkpoint else None, result)
+    return result
+
+
+def scoring_of(score: Any, run_options: Optional[dict[str, Any]] = None) -> ScoringFunction:
+    if isinstance(score, ScoringFunction):
+        return score
+    if isinstance(score, str):
+        return ScoringFunction.from_spec(score, run_options=run_options)
+    if isinstance(score, (list, tuple)):
+        return ScoringFunction([c if isinstance(c, Component) else Component(c) for c in score],
+                               run_options=dict(run_options or {}))
+    raise ConfigError(f"score must be a spec string, a list of components or a ScoringFunction, not {score!r}")
+
+
+def _known_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    from chemgen.model.config import known_settings
+
+    return known_settings(settings)
+
+
+def parent_of(prior: Any) -> tuple[Learned, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The prior's learned model, settings, training figures and its parent record {path, sha256}."""
+    if isinstance(prior, CharRNN):
+        learned = prior._check_fitted()
+        source = getattr(prior, "source_", None)
+        if source and source.get("sha256"):
+            parent = {"path": source.get("model"), "sha256": source["sha256"]}
+        else:  # fitted in this session: no file, so the parameters' digest
+            digest = hashlib.sha256()
+            for key in sorted(learned.params):
+                digest.update(key.encode())
+                digest.update(np.ascontiguousarray(learned.params[key]).tobytes())
+            parent = {"path": None, "sha256": digest.hexdigest(), "of": "parameters"}
+        training = dict(getattr(prior, "training_info_", {}))
+        return learned, prior.get_params(), _with_parent(training, parent), parent
+    path = resolve_model(prior)
+    learned, meta = modelfile.read_model(path)
+    parent = {"path": str(path), "sha256": file_sha256(path)}
+    return learned, meta.get("settings", {}), _with_parent(meta.get("training", {}), parent), parent
+
+
+def _with_parent(training: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
+    """The prior's training figures, its own parent replaced by the prior (as fine-tuning records it)."""
+    return dict(training, parent={"model": parent["path"], "sha256": parent["sha256"]})
+
+
+def _prepare(config: OptimizeConfig, scoring: ScoringFunction, prior: Any) -> Run:
+    learned, settings, training, parent = parent_of(prior)
+    agent = Learned(learned.config, {k: v.copy() for k, v in learned.params.items()}, learned.vocab,
+                    learned.fingerprint)
+    return Run(config, scoring, learned, agent, Adam(config.learning_rate), np.random.default_rng(config.random_state),
+               parent, settings, training, DiversityFilter(config.bucket_size, config.min_score),
+               ReplayMemory(config.memory_size))
+
+
+def _loop(run: Run, log, checkpoint, say: Callable[[str], None]) -> bool:
+    """Steps until done or Ctrl-C; True when interrupted."""
+    config, state = run.config, run.state
+    with deferred_interrupt() as interrupt:
+        while state.step < config.steps and not interrupt.requested and not _out_of_time(run):
+            started = time.perf_counter()
+            rows, figures = step(run)
+            state.seconds += time.perf_counter() - started
+            figures["seconds"] = state.seconds  # the history row includes this step's time
+            if log is not None:
+                _append_log(log, rows)
+            say(progress_line(run, figures))
+            if checkpoint and config.checkpoint_every and state.step % config.checkpoint_every == 0:
+                save_checkpoint(run, checkpoint)
+        return interrupt.requested
+
+
+def _out_of_time(run: Run) -> bool:
+    return bool(run.config.time_limit) and run.state.seconds >= run.config.time_limit
+
+
+def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One sample-score-learn step; returns the log rows of the batch and the step's figures."""
+    config, state = run.config, run.state
+    samples = sample_names(run.agent, config.batch_size, max_length=config.max_length,
+                           random_state=int(run.rng.integers(2**63)))
+    candidates = [Candidate(s.name, s.logp, s.logp_per_char, s.in_training) for s in samples]
+    table = run.scoring.score(candidates)
+    smiles, scaffolds = structures(candidates)
+    rewards = run.diversity.penalise(table.total, scaffolds) if config.diversity_filter else table.total.copy()
+    replayed = run.memory.sample(config.replay_size, run.rng) if config.replay else []
+    names = [s.name for s in samples] + [e["name"] for e in replayed]
+    prior_logp = logp_of(run.prior, names)  # (N,)
+    scores = np.concatenate([rewards, [e["score"] for e in replayed]])  # (N,)
+    agent_logp, loss = learn(run, names, prior_logp, scores)
+    state.step += 1
+    state.names_scored += len(samples)
+    rows = []
+    for i, sample in enumerate(samples):
+        row = {"step": state.step, "name": sample.name, "logp_prior": float(prior_logp[i]),
+               "logp_agent": float(agent_logp[i]), "score": float(table.total[i]), "reward": float(rewards[i]),
+               "components": table.components_of(i), "smiles": smiles[i], "scaffold": scaffolds[i],
+               "in_training": sample.in_training}
+        rows.append(row)
+        if config.replay:
+            run.memory.add(sample.name, float(rewards[i]), float(prior_logp[i]), smiles[i])
+        if smiles[i] is not None or table.total[i] > 0:  # a structure, or a score that needs none
+            _keep_best(state.best, row)
+            if table.total[i] >= config.min_score and scaffolds[i] is not None:
+                state.hit_scaffolds.add(scaffolds[i])
+    if len(state.best) > 40 * config.summary_size:
+        state.best = {_key(r): r for r in ranked_best(state.best)[: 20 * config.summary_size]}
+    figures = {"step": state.step, "mean_score": float(table.total.mean()) if len(table.total) else 0.0,
+               "best_score": max((r["score"] for r in state.best.values()), default=0.0),
+               "valid": float(np.mean([s is not None for s in smiles])) if smiles else 0.0,
+               "scaffolds": len(state.hit_scaffolds), "loss": loss, "names_scored": state.names_scored,
+               "seconds": state.seconds}
+    state.history.append(figures)
+    return rows, figures
+
+
+def learn(run: Run, names: Sequence[str], prior_logp: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, float]:
+    """One Adam step on the DAP loss over names; returns the agent's log-likelihoods before it (N,) and the loss."""
+    agent = run.agent
+    order = np.argsort([-len(n) for n in names], kind="stable")  # longest first: finished rows are skipped
+    codes, lengths = agent.vocab.encode_padded([names[i] for i in order])
+    inputs, targets, mask = batch_from_codes(codes, lengths)
+    _, _, cache = network.forward(agent.config, agent.params, inputs, targets, mask, run.workspace)
+    agent_logp = np.empty(len(names))
+    agent_logp[order] = cache.name_logp
+    loss, weights = network.dap_loss(agent_logp, prior_logp, scores, run.config.sigma)
+    if not math.isfinite(loss):
+        raise OptimizeDiverged(f"the loss became {loss} at step {run.state.step + 1}: lower --lr or --sigma")
+    grads = network.backward(agent.config, agent.params, targets, mask, cache, run.workspace, n_chars=1.0,
+                             name_weights=weights[order])
+    run.optimizer.update(agent.params, grads)
+    return agent_logp, loss
+
+
+def structures(candidates: Iterable[Candidate]) -> tuple[list[Optional[str]], list[Optional[str]]]:
+    """Each candidate's canonical SMILES and Murcko scaffold (None when it has no valid structure)."""
+    smiles, scaffolds = [], []
+    for candidate in candidates:
+        mol = chem.mol_from_smiles(candidate.smiles) if candidate.smiles else None
+        smiles.append(chem.smiles_of(mol) if mol is not None else None)
+        scaffolds.append(chem.murcko_scaffold(mol) if mol is not None else None)
+    return smiles, scaffolds
+
+
+def _keep_best(best: dict[str, dict[str, Any]], row: dict[str, Any]) -> None:
+    key = _key(row)
+    kept = best.get(key)
+    if kept is None or (row["score"], row["logp_agent"]) > (kept["score"], kept["logp_agent"]):
+        best[key] = row
+
+
+def _key(row: dict[str, Any]) -> str:
+    return row["smiles"] or f"name:{row['name']}"
+
+
+def ranked_best(best: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Unique structures, best score first (then likelier under the agent, then earlier)."""
+    return sorted(best.values(), key=lambda r: (-r["score"], -r["logp_agent"], r["step"], r["name"]))
+
+
+def progress_line(run: Run, f: dict[str, Any]) -> str:
+    per_step = run.state.seconds / max(1, run.state.step)
+    return (f"step {f['step']}/{run.config.steps}  score mean {f['mean_score']:.3f} best {f['best_score']:.3f}  "
+            f"valid {100 * f['valid']:.0f}%  scaffolds {f['scaffolds']}  loss {f['loss']:.1f}  "
+            f"{per_step:.1f} s/step")
+
+
+# ---------------------------------------------------------------- files
+
+
+def _start_log(path, keep_through_step: int) -> None:
+    """A fresh log, or on resume the existing one cut back to the checkpoint's step."""
+    path = Path(path)
+    kept: list[str] = []
+    if keep_through_step and path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                if json.loads(line).get("step", 0) <= keep_through_step:
+                    kept.append(line)
+            except (json.JSONDecodeError, AttributeError):
+                continue
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        handle.write("".join(line + "\n" for line in kept))
+
+
+def _append_log(path, rows: list[dict[str, Any]]) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, sort_keys=False) + "\n")
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k != "components"}
+    out.update(row.get("components", {}))
+    return out
+
+
+SUMMARY_COLUMNS = ("rank", "score", "smiles", "name", "step", "scaffold", "logp_agent", "logp_prior", "in_training")
+
+
+def write_summary(path, rows: list[dict[str, Any]], labels: list[str]) -> None:
+    """The best unique structures as CSV: rank, score, SMILES, name, ..., one column per component."""
+    with atomic_open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*SUMMARY_COLUMNS, *labels])
+        for rank, row in enumerate(rows, start=1):
+            values = [rank, f"{row['score']:.4f}", row["smiles"], row["name"], row["step"], row["scaffold"],
+                      f"{row['logp_agent']:.4f}", f"{row['logp_prior']:.4f}", row["in_training"]]
+            writer.writerow(values + [f"{row['components'].get(label, 0.0):.4f}" for label in labels])
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(run: Run, path) -> None:
+    """Agent parameters, Adam moments, RNG, memory, buckets and history in one model file."""
+    state = run.state
+    payload = {
+        "step": state.step, "names_scored": state.names_scored, "seconds": state.seconds,
+        "history": state.history, "best": ranked_best(state.best), "hit_scaffolds": sorted(state.hit_scaffolds),
+        "diversity": run.diversity.state(), "memory": run.memory.state(),
+        "optimizer_t": run.optimizer.t, "rng": run.rng.bit_generator.state,
+    }
+    arrays = {f"optim/{k}": v for k, v in run.optimizer.state().items()}
+    modelfile.write_model(path, run.agent, run.settings, run.training, extra_arrays=arrays,
+                          extra_meta=run.meta() | {"optimize_state": payload})
+
+
+def _restore(run: Run, path) -> None:
+    arrays, meta = modelfile.read_npz(path)
+    if "optimize_state" not in meta:
+        raise ModelFileError(f"{path}: not a checkpoint of chemgen optimize")
+    if meta.get("parent", {}).get("sha256") != run.parent["sha256"]:
+        raise ConfigError(f"{path}: checkpoint was made from another prior ({meta.get('parent', {}).get('path')})")
+    theirs = meta.get("optimize", {})
+    if theirs.get("scoring") != run.scoring.describe() or theirs.get("aggregation") != run.scoring.aggregation:
+        raise ConfigError(f"{path}: checkpoint was made with another scoring spec; resume with the same one")
+    run.agent.params = modelfile.learned_from(path, arrays, meta).params
+    saved = meta["optimize_state"]
+    if saved["step"] > run.config.steps:
+        raise ConfigError(f"{path}: checkpoint is at step {saved['step']}, past --steps {run.config.steps}")
+    run.optimizer.load_state({k[len("optim/") :]: v for k, v in arrays.items() if k.startswith("optim/")},
+                             saved["optimizer_t"])
+    run.rng.bit_generator.state = saved["rng"]
+    run.diversity.load(saved["diversity"])
+    run.memory.load(saved["memory"])
+    run.state = OptimizeState(saved["step"], saved["names_scored"], saved["seconds"], list(saved["history"]),
+                              {_key(r): r for r in saved["best"]}, set(saved["hit_scaffolds"]))

@@ -1,0 +1,131 @@
+"""Settings of a goal-directed run, declared once, and the TOML file that holds a whole run.
+
+:class:`OptimizeConfig` fields carry type, default, one-line help, check and
+command-line flag (as :class:`chemgen.model.config.TrainConfig` does);
+``chemgen optimize``'s flags and the TOML keys derive from it. A TOML run file
+holds those keys at its top level, the output paths, and a ``[scoring]`` table::
+
+    prior = "systematic"
+    steps = 300
+    seed = 0
+    out = "agent.npz"
+    log = "run.jsonl"
+    summary = "best.csv"
+
+    [scoring]
+    aggregation = "geometric"
+    [[scoring.component]]
+    filter = "opsin"
+    [[scoring.component]]
+    filter = "similar(to=celecoxib.smi)"
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Optional
+
+from chemgen.errors import ConfigError
+from chemgen.model.config import boolean, non_negative_int, positive_int, positive_number, seed, setting
+
+OUTPUT_KEYS = ("out", "log", "summary", "checkpoint")
+
+
+def score_threshold(name: str, value: Any) -> str:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+    return "" if ok else f"{name} must be a number in [0, 1], not {value!r}"
+
+
+def non_negative_number(name: str, value: Any) -> str:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return "" if ok else f"{name} must be a non-negative number, not {value!r}"
+
+
+def optional_text(name: str, value: Any) -> str:
+    return "" if value is None or (isinstance(value, str) and value.strip()) else f"{name} must be text, not {value!r}"
+
+
+@dataclass(frozen=True)
+class OptimizeConfig:
+    """How to steer a prior model toward a score (REINVENT 4's DAP rule)."""
+
+    prior: Optional[str] = setting(None, "prior model: file or shipped name (default: the shipped default model)",
+                                   optional_text, "--prior", metavar="MODEL")
+    steps: int = setting(300, "learning steps (each samples, scores and updates once)", non_negative_int, "--steps")
+    batch_size: int = setting(64, "names sampled and scored per step", positive_int, "--batch-size")
+    sigma: float = setting(128.0, "score multiplier: the agent aims at log p_prior + sigma * score", positive_number,
+                           "--sigma")
+    learning_rate: float = setting(1e-4, "Adam learning rate", positive_number, "--lr")
+    diversity_filter: bool = setting(True, "identical-Murcko-scaffold buckets: a full bucket's hits score 0",
+                                     boolean, "--diversity-filter")
+    bucket_size: int = setting(25, "hits allowed per scaffold before further hits score 0", positive_int,
+                               "--bucket-size")
+    min_score: float = setting(0.4, "score from which a sample counts as a hit on its scaffold", score_threshold,
+                               "--min-score")
+    replay: bool = setting(True, "replay memory: the best names seen are learnt from again", boolean, "--replay")
+    memory_size: int = setting(50, "names the replay memory keeps (the best by score)", positive_int,
+                               "--memory-size")
+    replay_size: int = setting(10, "names replayed from memory into each step", non_negative_int, "--replay-size")
+    time_limit: float = setting(0.0, "stop after this many seconds of steps (0: run all steps)", non_negative_number,
+                                "--time-limit", metavar="SECONDS")
+    max_length: int = setting(200, "longest name sampled", positive_int, "--max-length")
+    checkpoint_every: int = setting(50, "steps between checkpoints (0: only at the end)", non_negative_int,
+                                    "--checkpoint-every")
+    summary_size: int = setting(100, "best unique structures in the summary CSV", positive_int, "--summary-size")
+    random_state: Optional[int] = setting(None, "random seed: same seed, same run", seed, "--seed")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            message = f.metadata["check"](f.name, getattr(self, f.name))
+            if message:
+                raise ConfigError(message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def setting_names() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(OptimizeConfig))
+
+
+TOML_ALIASES = {"seed": "random_state"}  # the TOML and the CLI say seed
+
+
+def read_run_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any], Optional[dict[str, Any]]]:
+    """A TOML run file: (settings, output paths, the [scoring] table or None); ConfigError in one line."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            raise ConfigError("TOML run files need Python 3.11 or later (or the tomli package)") from None
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"run file {str(path)!r} does not exist")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    settings, outputs, scoring = {}, {}, data.pop("scoring", None)
+    known = set(setting_names())
+    for key, value in data.items():
+        name = TOML_ALIASES.get(key, key)
+        if name in known:
+            settings[name] = value
+        elif key in OUTPUT_KEYS:
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{path}: {key} must be a file path")
+            outputs[key] = value
+        else:
+            keys = ", ".join(sorted({TOML_ALIASES.get(k, k) for k in known} - {"random_state"} | {"seed"}
+                                    | set(OUTPUT_KEYS)))
+            raise ConfigError(f"{path}: unknown key {key!r} (keys: {keys}, and a [scoring] table)")
+    for name, value in settings.items():
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer() and name in _INT_FIELDS:
+            settings[name] = int(value)
+    return settings, outputs, scoring
+
+
+_INT_FIELDS = {f.name for f in fields(OptimizeConfig) if f.type in ("int", "Optional[int]")}

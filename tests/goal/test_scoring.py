@@ -1,0 +1,149 @@
+"""Scoring components: transforms, gates and graded scores, aggregation, specs from the CLI and TOML."""
+
+
+import numpy as np
+import pytest
+
+from chemgen import Verdict, inject_filter
+from chemgen.errors import ChemgenError, ConfigError
+from chemgen.filters import Candidate, remove_injected
+tomllib = pytest.importorskip("tomllib")
+
+from chemgen.scoring import (
+    Component, ScoringFunction, clip, components_from_spec, double_sigmoid, reverse_sigmoid, scoring_from_table,
+    sigmoid, split_component,
+)
+
+
+class Fixed:
+    """Scores every name by a table; fails names not in it; annotates mw."""
+
+    graded = True
+
+    def __init__(self, scores=None):
+        self.name = "fixed"
+        self.scores = scores or {}
+
+    def check(self, candidates):
+        return [Verdict(c.name in self.scores, self.scores.get(c.name, 0.0), "",
+                        {"mw": 100.0 * len(c.name)}) for c in candidates]
+
+
+class Gate:
+    name = "gate"
+
+    def check(self, candidates):
+        return [Verdict(not c.name.startswith("x")) for c in candidates]
+
+
+@pytest.fixture(autouse=True)
+def injected():
+    inject_filter("fixed", lambda: Fixed({"a": 0.25, "bb": 1.0, "xa": 0.5}))
+    inject_filter("gate", Gate)
+    yield
+    remove_injected("fixed")
+    remove_injected("gate")
+
+
+def cands(*names):
+    return [Candidate(n) for n in names]
+
+
+def test_transforms():
+    assert sigmoid(350, 200, 500) == pytest.approx(0.5)
+    assert sigmoid(100, 200, 500) < 0.01 < 0.99 < sigmoid(600, 200, 500)
+    assert reverse_sigmoid(100, 200, 500) == pytest.approx(1 - sigmoid(100, 200, 500))
+    assert double_sigmoid(350, 200, 500) > 0.99
+    assert double_sigmoid(200, 200, 500) == pytest.approx(0.5, abs=0.01)
+    assert double_sigmoid(100, 200, 500) < 0.03 and double_sigmoid(600, 200, 500) < 0.03
+    assert [clip(x, 0, 0.75) for x in (-1, 0.375, 0.75, 1)] == [0, 0.5, 1, 1]
+
+
+def test_spec_with_settings():
+    spec, mods = split_component("rdkit(mw=100:600)[value=mw,transform=sigmoid,low=200,high=400,weight=2]")
+    assert spec == "rdkit(mw=100:600)" and mods["weight"] == "2" and mods["transform"] == "sigmoid"
+    comps = components_from_spec("opsin,rdkit[value=qed],similar(to=CC(=O)O)[name=sim]")
+    assert [c.label() for c in comps] == ["opsin", "rdkit.qed", "sim"]
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("rdkit[wieght=2]", "unknown scoring setting 'wieght'"),
+    ("rdkit[transform=sigmoid]", "needs low= and high="),
+    ("rdkit[transform=cubic,low=1,high=2]", "transform"),
+    ("rdkit[value=mw,transform=clip,low=3,high=2]", "below high"),
+    ("rdkit[weight=-1]", "at least"),
+    ("", "empty scoring spec"),
+    ("rdkit(", "unbalanced"),
+])
+def test_bad_specs_are_one_line_config_errors(spec, message):
+    with pytest.raises(ConfigError, match=message):
+        components_from_spec(spec)
+
+
+def test_unknown_filter_fails_when_built():
+    with pytest.raises(ChemgenError, match="unknown filter 'nosuch'"):
+        with ScoringFunction.from_spec("nosuch"):
+            pass
+
+
+def test_gates_multiply_and_graded_components_average():
+    with ScoringFunction.from_spec("gate,fixed") as scoring:
+        assert scoring.roles == ["gate", "score"]
+        table = scoring.score(cands("a", "bb", "xa", "zzz"))
+    assert table.total.tolist() == [0.25, 1.0, 0.0, 0.0]  # xa fails the gate, zzz fails fixed
+    assert table.components_of(2) == {"gate": 0.0, "fixed": 0.5}
+
+
+def test_weighted_geometric_and_arithmetic_means():
+    spec = "fixed,fixed[value=mw,transform=clip,low=0,high=400,weight=3]"
+    with ScoringFunction.from_spec(spec) as geometric:
+        g = geometric.score(cands("a", "bb")).total
+    with ScoringFunction.from_spec(spec, aggregation="arithmetic") as arithmetic:
+        a = arithmetic.score(cands("a", "bb")).total
+    assert g == pytest.approx([0.25 ** 0.25 * 0.25 ** 0.75, 1.0 ** 0.25 * 0.5 ** 0.75])
+    assert a == pytest.approx([(0.25 + 3 * 0.25) / 4, (1.0 + 3 * 0.5) / 4])
+
+
+def test_zero_component_zeroes_the_geometric_mean_only():
+    spec = "fixed,fixed[value=mw,transform=clip,low=100,high=400]"
+    with ScoringFunction.from_spec(spec) as g, ScoringFunction.from_spec(spec, aggregation="arithmetic") as a:
+        assert g.score(cands("a")).total[0] == 0.0
+        assert a.score(cands("a")).total[0] == pytest.approx(0.125)
+
+
+def test_structure_found_by_one_component_reaches_the_next():
+    class Namer:
+        name = "namer"
+
+        def check(self, candidates):
+            return [Verdict(True, 1.0, "", {"smiles": "CCO"}) for _ in candidates]
+
+    with ScoringFunction([Component(Namer()), Component("similar(to=CCO)")]) as scoring:
+        table = scoring.score(cands("ethanol"))
+    assert table.total[0] == pytest.approx(1.0) and scoring.roles == ["gate", "score"]
+
+
+def test_toml_table():
+    table = tomllib.loads('''
+        [scoring]
+        aggregation = "arithmetic"
+        [[scoring.component]]
+        filter = "gate"
+        [[scoring.component]]
+        filter = "fixed"
+        weight = 2
+        [[scoring.component]]
+        filter = "fixed"
+        value = "mw"
+        transform = "double_sigmoid"
+        low = 50
+        high = 150
+    ''')["scoring"]
+    with scoring_from_table(table) as scoring:
+        assert scoring.labels == ["gate", "fixed", "fixed.mw"]
+        total = scoring.score(cands("a")).total[0]
+    assert total == pytest.approx((2 * 0.25 + double_sigmoid(100, 50, 150)) / 3)
+    with pytest.raises(ConfigError, match="unknown key 'colour'"):
+        scoring_from_table({"component": [{"filter": "gate", "colour": "red"}]})
+    with pytest.raises(ConfigError, match="needs at least one"):
+        scoring_from_table({"aggregation": "geometric"})
