@@ -8,7 +8,9 @@ blocking: the stage calls it before sampling) and ``close()`` (release
 processes, files).
 
 Structure annotations a filter finds (``smiles``, ``inchikey``) are copied onto
-the candidate, so later filters (rdkit after opsin) can use them.
+the candidate, so later filters (rdkit after opsin) can use them. A filter
+that finds structures may say so with ``makes_structure = True``; one that
+needs them, ``needs_structure = True`` (the stage warns when none comes first).
 """
 from __future__ import annotations
 

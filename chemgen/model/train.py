@@ -17,13 +17,15 @@ import math
 import os
 import signal
 import threading
+import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from chemgen.errors import ChemgenError, ConfigError, ModelFileError
+from chemgen.errors import ChemgenError, ChemgenWarning, ConfigError, ModelFileError
+from chemgen.io.names import control_character
 from chemgen.io.progress import progress_bar
 from chemgen.model import modelfile, network
 from chemgen.model.cells import Params, Workspace
@@ -77,6 +79,9 @@ def validate_names(names: Sequence[str], what: str = "training names") -> list[s
     for index, name in enumerate(out):
         if not isinstance(name, str) or not name or "\n" in name:
             raise ConfigError(f"{what}: item {index} ({name!r}) is not a non-empty one-line name")
+        if control_character(name):
+            raise ConfigError(f"{what}: item {index} ({name!r}) holds the control character "
+                              f"{control_character(name)!r}: names are one line of printable text")
     if not out:
         raise ConfigError(f"{what}: no names given")
     return out
@@ -196,6 +201,10 @@ def fit(
         train_names, valid_names = split_names(names, config.valid_fraction, rng)
     else:
         train_names, valid_names = names, validate_names(valid_names, "validation names")
+    if config.batch_size > 2 * len(train_names):
+        warnings.warn(f"batch size {config.batch_size} is far above the {len(train_names)} training names: each "
+                      f"minibatch repeats names many times (a smaller --batch-size trains as well, faster)",
+                      ChemgenWarning, stacklevel=3)
     run = _prepare(config, train_names, valid_names, rng)
     if resume is not None:
         _restore(run, resume)
