@@ -157,10 +157,11 @@ def check(names: Sequence[str], filters: Any = DEFAULT_FILTERS, model: Any = Non
 
 def check_stream(names: Iterable[str], filters: Any = DEFAULT_FILTERS, model: Any = None,
                  filter_options: Optional[Mapping[str, Any]] = None, stats: Optional[dict[str, FilterStats]] = None,
-                 chunk: int = CHECK_CHUNK) -> Iterator[list[Candidate]]:
+                 chunk: Optional[int] = None) -> Iterator[list[Candidate]]:
     """check() for a stream of names: checked candidates chunk by chunk through one filter stage.
 
-    stats, when given, receives each filter's seen / passed counts as the run goes.
+    stats, when given, receives each filter's seen / passed counts as the run goes;
+    chunk: names per batch (default CHECK_CHUNK).
     """
     model = model_of(model) if model is not None else None
     names = iter(names)
@@ -168,7 +169,7 @@ def check_stream(names: Iterable[str], filters: Any = DEFAULT_FILTERS, model: An
         if stats is not None:
             stage.stats = stats
         while True:
-            block = list(islice(names, chunk))
+            block = list(islice(names, chunk or CHECK_CHUNK))
             if not block:
                 return
             candidates = to_candidates(block, model)
