@@ -64,14 +64,15 @@ def generate(
         raise ConfigError(f"n must be a non-negative integer, not {n!r}")
     if n > MAX_N:
         raise ConfigError(f"n = {n:,} is more than one run holds: at most {MAX_N:,} candidates, since every "
-                          f"candidate is kept in memory (about 2 KB each) to be deduplicated and ranked; "
-                          f"run several times with different seeds")
+                          f"candidate is kept in memory (about 2 KB each, 2 GB at the bound) to be deduplicated "
+                          f"and ranked; run several times with different seeds")
     if max_tries is not None and (not isinstance(max_tries, int) or isinstance(max_tries, bool) or max_tries < 1):
         raise ConfigError(f"max_tries must be a positive integer, not {max_tries!r}")
     seed = _one_seed(seed, random_state)
     check_rank_by(rank_by)
     model = model_of(model)
     sampling = dict(temperature=temperature, top_k=top_k, prefix=prefix, max_length=max_length)
+    check_sampling_options(model._check_fitted(), n, random_state=seed, **sampling)  # before OPSIN starts
     collector = Collector(dedupe)
     with FilterStage(filters, filter_options) as stage:
         bar = progress_bar(total=n, desc="generating", unit="name")

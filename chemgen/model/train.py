@@ -33,7 +33,7 @@ from chemgen.model.config import TrainConfig
 from chemgen.model.modelfile import Learned
 from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, make_optimizer
-from chemgen.model.sample import sample_names
+from chemgen.model.sample import draw_names
 from chemgen.model.vocab import Vocab, batch_from_codes
 
 EVAL_BATCH = 1024
@@ -303,7 +303,9 @@ def _evaluate(run: Run, valid, best_path, log) -> None:
 def _preview(run: Run) -> list[str]:
     if not run.config.n_print:
         return []
-    return [s.name for s in sample_names(run.learned, run.config.n_print, random_state=run.state.step, max_length=120)]
+    samples, _ = draw_names(run.learned, run.config.n_print, 1.0, None, "", 120, np.random.default_rng(run.state.step),
+                            max_attempts=10)  # an early model's names may not end: show those that did
+    return [s.name for s in samples]
 
 
 def _figures(state: TrainState) -> dict[str, Any]:

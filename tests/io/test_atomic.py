@@ -66,3 +66,23 @@ def test_errors_name_the_users_path_not_a_temporary_file(tmp_path):
 def test_a_directory_is_not_an_output_file(tmp_path):
     with pytest.raises(ConfigError, match="it is a directory"):
         check_writable(tmp_path, "--output")
+
+
+def test_a_full_disk_while_saving_a_model_keeps_the_previous_file(tiny_model, tmp_path, monkeypatch):
+    import errno
+
+    import chemgen.model.modelfile as modelfile
+
+    path = tmp_path / "m.npz"
+    tiny_model.save(path)
+    before = path.read_bytes()
+
+    def full_disk(handle, **arrays):
+        handle.write(b"PK\x03\x04 partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(modelfile.np, "savez", full_disk)
+    with pytest.raises(ChemgenError) as info:
+        tiny_model.save(path)
+    assert str(info.value) == f"cannot write {path}: No space left on device"
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["m.npz"]
