@@ -86,3 +86,14 @@ def test_a_full_disk_while_saving_a_model_keeps_the_previous_file(tiny_model, tm
         tiny_model.save(path)
     assert str(info.value) == f"cannot write {path}: No space left on device"
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["m.npz"]
+
+
+def test_a_process_substitution_path_is_written_in_place():
+    read_end, write_end = os.pipe()  # what >(cmd) hands over as /dev/fd/N
+    try:
+        with atomic_text(f"/dev/fd/{write_end}") as out:
+            out.write("ethanol\n")
+    finally:
+        os.close(write_end)
+    assert os.read(read_end, 100) == b"ethanol\n"
+    os.close(read_end)
