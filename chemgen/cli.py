@@ -10,12 +10,14 @@ import argparse
 import os
 import sys
 import typing
+import warnings
 from typing import Any, Optional, Sequence
 
-from chemgen.errors import ChemgenError
+from chemgen.errors import ChemgenError, ChemgenWarning
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+IMAGE_STRUCTURES = 24  # structures drawn by --image
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -160,12 +162,19 @@ def run_train(args) -> int:
         model.save(args.out)
         return EXIT_INTERRUPTED
     model.save(args.out)
-    info = model.training_info_
-    best = info.get("best_valid_loss")
-    best_text = f"best validation loss {best:.4f} nats/char at step {info.get('best_step')}" if best is not None \
-        else "no validation names, so the last step's model was kept"
-    print(f"saved {args.out}: {info.get('steps_done')} steps, {best_text}", file=sys.stderr)
+    print(f"saved {args.out}: {training_summary(model.training_info_)}", file=sys.stderr)
     return 0
+
+
+def training_summary(info: dict[str, Any]) -> str:
+    """What the saved model is: steps done and the best validation loss, or why there is none."""
+    steps, best = info.get("steps_done"), info.get("best_valid_loss")
+    if not steps:
+        return "0 steps, so the model is untrained (its random initial parameters): give --steps"
+    if best is not None:
+        return f"{steps} steps, best validation loss {best:.4f} nats/char at step {info.get('best_step')}"
+    why = "--valid-fraction 0" if info.get("n_train", 0) > 1 else "only one training name"
+    return f"{steps} steps, no validation names ({why}; give --valid FILE), so the last step's model was kept"
 
 
 # ---------------------------------------------------------------- generate / filter
@@ -278,8 +287,11 @@ def report_shortfall(results, args) -> int:
 
 
 def run_filter(args) -> int:
+    """Check names chunk by chunk through one filter stage, writing rows as they come (bounded memory)."""
+    from chemgen.filters import Results
+    from chemgen.io import writers
     from chemgen.io.names import iter_names
-    from chemgen.pipeline import check
+    from chemgen.pipeline import check_stream
 
     prepare_output(args)
     if args.workers or args.scheduler:
@@ -296,11 +308,28 @@ def run_filter(args) -> int:
             results.close()
         print(f"chemgen: {results.summary()}", file=sys.stderr)
         return 0
-    names = [name for _, name in iter_names(args.names)]
-    results = check(names, filters=args.filters, model=args.model, filter_options=filter_options(args))
-    write_results(results, args)
-    print(f"chemgen: {results.summary()}", file=sys.stderr)
+    names = (name for _, name in iter_names(args.names))
+    results = Results()  # only what the image needs: the first structures
+    results.filter_stats = {}
+    chunks = check_stream(names, filters=args.filters, model=args.model, filter_options=filter_options(args),
+                          stats=results.filter_stats)
+    written = writers.write_stream(_keep_for_image(chunks, results, args), args.output or sys.stdout, args.format)
+    if args.format in writers.FILE_FORMATS:
+        print(f"chemgen: wrote {written} structures to {args.output}", file=sys.stderr)
+    if args.image:
+        write_image(results, args.image)
+    rates = ", ".join(f"{name} {s.passed}/{s.seen}" for name, s in results.filter_stats.items())
+    print(f"chemgen: checked {results.tried}" + (f"; passed {rates}" if rates else ""), file=sys.stderr)
     return 0
+
+
+def _keep_for_image(chunks, results, args):
+    """Pass the chunks on, counting names and keeping the first structures the image shows."""
+    for chunk in chunks:
+        results.tried += len(chunk)
+        if args.image:
+            results.extend([c for c in chunk if c.smiles][: max(0, IMAGE_STRUCTURES - len(results))])
+        yield chunk
 
 
 def filter_options(args) -> dict[str, Any]:
@@ -331,8 +360,19 @@ def write_results(results, args) -> None:
     if args.format in writers.FILE_FORMATS:
         print(f"chemgen: wrote {written} structures to {args.output}", file=sys.stderr)
     if args.image:
-        drawn = writers.write(results, args.image)
-        print(f"chemgen: drew {drawn} structures to {args.image}", file=sys.stderr)
+        write_image(results, args.image)
+
+
+def write_image(results, path: str) -> None:
+    """Draw the top structures, or say plainly that there were none to draw."""
+    from chemgen.io import writers
+
+    drawn = writers.write(results, path)
+    if drawn:
+        print(f"chemgen: drew {drawn} structures to {path}", file=sys.stderr)
+    else:
+        print(f"chemgen: warning: no candidate has a structure, so no image was written to {path} "
+              f"(structures come from the opsin or pubchem filter)", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- score
@@ -352,9 +392,10 @@ def run_score(args) -> int:
     from chemgen.model.score import score_names
 
     model = load(args.model)
+    names = (name for _, name in iter_names(args.names))  # opened now: a missing file is reported first
     out = sys.stdout
     out.write("name\tlogp\tlogp_per_char\tn_chars\terror\n")
-    for record in score_names(model.learned_, (name for _, name in iter_names(args.names))):
+    for record in score_names(model.learned_, names):
         logp = "" if record.logp is None else f"{record.logp:.6f}"
         per_char = "" if record.logp_per_char is None else f"{record.logp_per_char:.6f}"
         out.write(f"{printable(record.name, 10_000)}\t{logp}\t{per_char}\t{record.n_chars}\t{record.error}\n")
@@ -492,7 +533,28 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """chemgen's own warnings as one line on stderr; others as Python shows them."""
+    if issubclass(category, ChemgenWarning):
+        log_line(f"chemgen: warning: {message}")
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    global _python_show_warning
+    _python_show_warning, warnings.showwarning = warnings.showwarning, show_warning
+    try:
+        return run_command(argv)
+    finally:
+        warnings.showwarning = _python_show_warning
+
+
+def run_command(argv: Optional[Sequence[str]]) -> int:
+    """Parse the command line and run it; errors become one line and exit status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

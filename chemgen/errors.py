@@ -19,3 +19,7 @@ class ConfigError(ChemgenError, ValueError):
 
 class FilterError(ChemgenError):
     """A filter is unknown, failed to load, or got bad options."""
+
+
+class ChemgenWarning(UserWarning):
+    """Something works but is probably not what was meant (the CLI prints it as one line)."""

@@ -9,18 +9,23 @@ Both take a Dask ``client`` to run on a cluster instead (chemgen.distributed).
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from itertools import islice
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
 from chemgen.errors import ConfigError
 from chemgen.filters import DEFAULT_FILTERS, Candidate, Collector, FilterStage, FilterStats, Results, check_rank_by
+from chemgen.io.names import name_list
 from chemgen.io.progress import progress_bar
 from chemgen.model.estimator import CharRNN, load
-from chemgen.model.sample import Sample
+from chemgen.model.sample import Sample, SamplingFailed, check_sampling_options, draw_names
 from chemgen.model.score import score_names
 
 MIN_BATCH, MAX_BATCH = 64, 4096
+MAX_N = 1_000_000  # candidates one generate run may ask for (all held in memory to be ranked)
+NO_END_LIMIT = 1000  # names sampled without one ending within max_length before generation gives up
+CHECK_CHUNK = 2048  # names per filter-stage batch when checking a stream
 
 
 def model_of(model: Any) -> CharRNN:
@@ -46,6 +51,7 @@ def generate(
     max_tries: Optional[int] = None,
     dedupe: bool = True,
     filter_options: Optional[Mapping[str, Any]] = None,
+    random_state: Optional[int] = None,
     grammar: bool = True,
     client: Any = None,
     task_size: Optional[int] = None,
@@ -54,6 +60,7 @@ def generate(
 
     model: a CharRNN, a shipped model's name or a file path (None: the default).
     filters: "opsin,rdkit(lipinski)", a list of specs or filter objects, or "none".
+    seed or random_state (the same thing, as the rest of the API names it): the sampling seed.
     max_tries: cap on names sampled (default 20 * n + 1000).
     filter_options: options for every filter that takes them, e.g. {"offline": True}.
     grammar: keep brackets balanced while sampling.
@@ -61,11 +68,19 @@ def generate(
     workers (chemgen.distributed); the same seed and task_size give the same
     candidates however many workers there are.
     """
-    model = model_of(model)
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ConfigError(f"n must be a non-negative integer, not {n!r}")
+    if n > MAX_N:
+        raise ConfigError(f"n = {n:,} is more than one run holds: at most {MAX_N:,} candidates, since every "
+                          f"candidate is kept in memory (about 2 KB each, 2 GB at the bound) to be deduplicated "
+                          f"and ranked; run several times with different seeds")
+    if max_tries is not None and (not isinstance(max_tries, int) or isinstance(max_tries, bool) or max_tries < 1):
+        raise ConfigError(f"max_tries must be a positive integer, not {max_tries!r}")
+    seed = _one_seed(seed, random_state)
     check_rank_by(rank_by)
+    model = model_of(model)
     sampling = dict(temperature=temperature, top_k=top_k, prefix=prefix, max_length=max_length, grammar=grammar)
+    check_sampling_options(model._check_fitted(), n, random_state=seed, **sampling)  # before OPSIN starts
     if client is not None:
         from chemgen.distributed import TASK_SIZE, generate_on
 
@@ -81,22 +96,37 @@ def generate(
     return collector.results(n, rank_by)
 
 
+def _one_seed(seed: Optional[int], random_state: Optional[int]) -> Optional[int]:
+    """The sampling seed, given as seed= or random_state= (not both, unless equal)."""
+    if seed is not None and random_state is not None and seed != random_state:
+        raise ConfigError(f"give seed or random_state, not both ({seed!r} and {random_state!r})")
+    return seed if seed is not None else random_state
+
+
 def survivor_batches(model: CharRNN, stage: FilterStage, collector: Collector, n: Optional[int], max_tries: int,
                      sampling: dict[str, Any], seed: Optional[int]) -> Iterator[list[Candidate]]:
     """Sample, filter and collect batch by batch, yielding each batch's survivors.
 
     Stops when the collector holds n candidates (None: never) or max_tries
-    names were sampled. Batches grow with the pass rate seen so far.
+    names were sampled (ended or not). Batches grow with the pass rate seen
+    so far. SamplingFailed when no name ends within max_length at all.
     """
+    learned = model._check_fitted()
+    check_sampling_options(learned, 0, random_state=seed, **sampling)
     rng = np.random.default_rng(seed)
+    ended = 0
     while (n is None or len(collector) < n) and collector.tried < max_tries:
         want = (n - len(collector)) if n is not None else MAX_BATCH
         batch = min(max_tries - collector.tried, max(MIN_BATCH, int(want / _pass_rate(stage.stats) * 1.3) + 1),
                     MAX_BATCH)
-        samples = model.sample(batch, random_state=int(rng.integers(2**63)), **sampling)
+        samples, drawn = draw_names(learned, batch, rng=np.random.default_rng(int(rng.integers(2**63))), **sampling)
+        ended += len(samples)
+        if not ended and (collector.tried + drawn >= min(max_tries, NO_END_LIMIT)):
+            raise SamplingFailed(f"none of {collector.tried + drawn} sampled names ended within --max-length "
+                                 f"{sampling['max_length']}: raise --max-length")
         before = {k: FilterStats(v.seen, v.passed) for k, v in stage.stats.items()}
         survivors = stage.run(candidates_of(samples), keep_failed=False)
-        collector.count(len(samples), _difference(stage.stats, before))
+        collector.count(drawn, _difference(stage.stats, before))
         collector.add_all(survivors)
         yield survivors
 
@@ -134,17 +164,38 @@ def check(names: Sequence[str], filters: Any = DEFAULT_FILTERS, model: Any = Non
     With a model, candidates also carry logp, logp_per_char and the training flag.
     With a dask.distributed client, chunks of task_size names run on its workers.
     """
+    names = name_list(names)
     if client is not None:
         from chemgen.distributed import TASK_SIZE, check_on
 
         return check_on(client, names, filters, model_of(model) if model is not None else None, filter_options,
                         task_size or TASK_SIZE).to_results()
-    candidates = to_candidates(names, model_of(model) if model is not None else None)
-    with FilterStage(filters, filter_options) as stage:
-        stage.run(candidates, keep_failed=True)
-    results = Results(candidates)
-    results.tried, results.filter_stats = len(candidates), stage.stats
+    stats: dict[str, FilterStats] = {}
+    results = Results(c for chunk in check_stream(names, filters, model, filter_options, stats) for c in chunk)
+    results.tried, results.filter_stats = len(results), stats
     return results
+
+
+def check_stream(names: Iterable[str], filters: Any = DEFAULT_FILTERS, model: Any = None,
+                 filter_options: Optional[Mapping[str, Any]] = None, stats: Optional[dict[str, FilterStats]] = None,
+                 chunk: Optional[int] = None) -> Iterator[list[Candidate]]:
+    """check() for a stream of names: checked candidates chunk by chunk through one filter stage.
+
+    stats, when given, receives each filter's seen / passed counts as the run goes;
+    chunk: names per batch (default CHECK_CHUNK).
+    """
+    model = model_of(model) if model is not None else None
+    names = iter(names)
+    with FilterStage(filters, filter_options) as stage:
+        if stats is not None:
+            stage.stats = stats
+        while True:
+            block = list(islice(names, chunk or CHECK_CHUNK))
+            if not block:
+                return
+            candidates = to_candidates(block, model)
+            stage.run(candidates, keep_failed=True)
+            yield candidates
 
 
 def to_candidates(names: Sequence[str], model: Optional[CharRNN]) -> list[Candidate]:

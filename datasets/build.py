@@ -2,7 +2,9 @@
 
 Source: the PubChem-derived identifier table shipped inside `chemicals`
 (``Identifiers/chemical identifiers pubchem large.tsv``: PubChem CID, CAS,
-formula, MW, SMILES, InChI, InChIKey, IUPAC name, common name, synonyms).
+formula, MW, SMILES, InChI, InChIKey, IUPAC name, common name, synonyms); the
+known-compounds index also reads the package's other identifier tables
+(:data:`IDENTIFIER_TABLES`), where everyday compounds such as ethanol are.
 
     pip install -e ".[datasets]"
     python datasets/build.py            # writes datasets/{systematic,common}/*.txt,
@@ -172,6 +174,47 @@ def index_rows(rows) -> list[tuple[str, str, str]]:
     return sorted(out)
 
 
+IDENTIFIER_TABLES = (  # every identifier table of `chemicals` that names compounds (same columns as pubchem large)
+    "chemical identifiers pubchem large.tsv", "chemical identifiers pubchem small.tsv",
+    "chemical identifiers example user db.tsv", "Inorganic db.tsv", "Anion db.tsv", "Cation db.tsv",
+)
+EVERYDAY_TABLE = "chemical identifiers pubchem small.tsv"  # its synonyms (paracetamol, dmf) are indexed too
+
+
+def synonym_rows(path: Path) -> list[dict[str, str]]:
+    """One row per synonym (as a common name) of each compound, except CAS and EINECS numbers and inverted names."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        f = line.split("\t")
+        for name in map(tidy, f[9:]):
+            if name and not (CAS.match(name) or EINECS.match(name) or INVERTED.search(name) or misfit(name)):
+                rows.append({"smiles": f[4], "inchikey": f[6], "iupac": "", "common": name})
+    return rows
+
+
+def known_index_rows() -> tuple[list[tuple[str, str, str]], Counter]:
+    """index_rows over every identifier table, without radical structures ([CH2]O for methanol); and the drops.
+
+    A name whose only structure is a radical stays out; where another table
+    gives the same name a proper structure, that one is kept.
+    """
+    from chemgen.chem import molecules
+
+    folder = source_table().parent
+    rows = [row for table in IDENTIFIER_TABLES for row in read_rows(folder / table)]
+    rows += synonym_rows(folder / EVERYDAY_TABLE)
+    out, drops = [], Counter()
+    for name, inchikey, smiles in index_rows(rows):
+        mol = molecules.mol_from_smiles(smiles) if smiles else None
+        if not inchikey:
+            drops["no InChIKey"] += 1
+        elif mol is not None and molecules.radical_electrons(mol):
+            drops["radical structure"] += 1
+        else:
+            out.append((name, inchikey, smiles))
+    return out, drops
+
+
 def main() -> None:
     rows = read_rows(source_table())
     stats = {"source": "chemicals: Identifiers/chemical identifiers pubchem large.tsv", "compounds": len(rows),
@@ -181,7 +224,9 @@ def main() -> None:
             names, drops = build(rows, opsin)
             stats[kind] = statistics(names) | {"splits": write_corpus(kind, names), "dropped": dict(sorted(drops.items()))}
             print(kind, json.dumps(stats[kind]), file=sys.stderr)
-    stats["known_index_rows"] = write_index(index_rows(rows), INDEX)
+    known, drops = known_index_rows()
+    stats["known_index_dropped"] = dict(sorted(drops.items()))
+    stats["known_index_rows"] = write_index(known, INDEX)
     (OUT / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

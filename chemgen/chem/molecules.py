@@ -109,6 +109,26 @@ def _safe_value(function: Any, mol: Optional[Mol], integer: bool) -> Any:
     return int(value) if integer else float(value)
 
 
+NON_METALS = frozenset("H He B C N O F Ne Si P S Cl Ar Ge As Se Br Kr Sb Te I Xe At Rn".split())  # metalloids too
+
+
+def radical_electrons(mol: Mol) -> int:
+    """Unpaired electrons on non-metal atoms (``[CH2]O`` has one, ``[C]=O`` two); metals are left to bare_metals."""
+    return sum(atom.GetNumRadicalElectrons() for atom in mol.GetAtoms() if atom.GetSymbol() in NON_METALS)
+
+
+def bare_metals(mol: Mol) -> list[str]:
+    """Symbols of uncharged metal atoms standing alone, bonded to nothing (``[Ca].[Mg]``)."""
+    return [atom.GetSymbol() for atom in mol.GetAtoms()
+            if atom.GetSymbol() not in NON_METALS and atom.GetDegree() == 0 and atom.GetFormalCharge() == 0
+            and atom.GetTotalNumHs() == 0]
+
+
+def component_count(mol: Mol) -> int:
+    """Disconnected parts of the structure: 1 for one molecule, more for salts and mixtures."""
+    return len(Chem.GetMolFrags(mol))
+
+
 def morgan_fingerprint(mol: Optional[Mol], radius: int = 2, n_bits: int = 2048) -> Any:
     """Morgan (ECFP-like) bit vector, or ``None``."""
     if mol is None:

@@ -9,7 +9,9 @@ processes, files). A class attribute ``shared = True`` asks for one instance
 per Dask cluster, hosted by one worker and used by all (rate limits, caches).
 
 Structure annotations a filter finds (``smiles``, ``inchikey``) are copied onto
-the candidate, so later filters (rdkit after opsin) can use them.
+the candidate, so later filters (rdkit after opsin) can use them. A filter
+that finds structures may say so with ``makes_structure = True``; one that
+needs them, ``needs_structure = True`` (the stage warns when none comes first).
 """
 from __future__ import annotations
 

@@ -58,9 +58,14 @@ def remove_injected(name: str) -> None:
     _injected.pop(name, None)
 
 
+def normalize_distribution(name: str) -> str:
+    """A distribution's name as packaging compares them (PEP 503): chemgen_Example.plugin -> chemgen-example-plugin."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _distribution_name(ep: importlib.metadata.EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
-    return dist.metadata["Name"] if dist is not None else ep.value.split(":")[0].split(".")[0]
+    return normalize_distribution(dist.metadata["Name"] if dist is not None else ep.value.split(":")[0].split(".")[0])
 
 
 def discover_filters() -> dict[str, FilterEntry]:

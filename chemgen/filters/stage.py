@@ -11,10 +11,11 @@ only.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from chemgen.errors import FilterError
+from chemgen.errors import ChemgenWarning, FilterError
 from chemgen.filters.contract import Candidate, Verdict
 from chemgen.filters.loading import FilterEntry, build_filter, discover_filters, spec_list
 
@@ -88,6 +89,17 @@ def apply_filters(filters: list[Any], candidates: list[Candidate], stats: Option
     return list(candidates) if keep_failed else alive
 
 
+def warn_missing_structure(filters: list[Any]) -> None:
+    """Warn when a filter that needs a structure (rdkit) has no structure-making filter (opsin) before it."""
+    made = False
+    for filter_ in filters:
+        if getattr(filter_, "needs_structure", False) and not made:
+            warnings.warn(f"filter {filter_.name!r} needs a structure, but no filter before it makes one, so it "
+                          f"passes nothing: put opsin or pubchem first (e.g. opsin,{filter_.name})",
+                          ChemgenWarning, stacklevel=4)
+        made = made or bool(getattr(filter_, "makes_structure", False))
+
+
 def _call_optional(filter_, method: str) -> None:
     hook = getattr(filter_, method, None)
     if callable(hook):
@@ -108,6 +120,7 @@ class FilterStage:
 
     def __enter__(self) -> "FilterStage":
         self.filters = build_filters(self.specs, self.run_options)
+        warn_missing_structure(self.filters)
         try:
             for filter_ in self.filters:
                 _call_optional(filter_, "prepare")

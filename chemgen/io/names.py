@@ -1,47 +1,92 @@
 """Reading names files: one name per line, ``-`` for standard input, streamed.
 
-Bytes that are not UTF-8 become U+FFFD, so such a line reaches the filters and
-the scorer as a name they reject, never as a crash.
+One rule for every reader (train, score, filter, evaluate): a line that is not
+UTF-8 text is an error naming the file and the line; a missing file, a
+directory or a closed standard input is reported before anything is read.
 """
 from __future__ import annotations
 
-import io
 import sys
+import unicodedata
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Any, Iterator
 
 from chemgen.errors import ConfigError
 
-UNDECODABLE = "\ufffd"  # what bytes that are not UTF-8 become when read
 
-
-def _open_text(path: str):
+def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline=None)
-    if not Path(path).is_file():
+        stdin = sys.stdin
+        if stdin is None or getattr(stdin, "buffer", None) is None or stdin.closed:
+            raise ConfigError("cannot read names from standard input: it is closed")
+        return stdin.buffer
+    if Path(path).is_dir():
+        raise ConfigError(f"names file {path!r} is a directory")
+    if not Path(path).exists():
         raise ConfigError(f"names file {path!r} does not exist")
-    return open(path, encoding="utf-8", errors="replace", newline=None)
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise ConfigError(f"cannot read names file {path!r}: {exc.strerror or exc}") from None
 
 
 def iter_names(path: str) -> Iterator[tuple[int, str]]:
-    """(line number, name) for each non-blank line, surrounding white space stripped."""
-    with _open_text(path) as handle:
-        for line_no, line in enumerate(handle, start=1):
-            name = line.strip()
+    """(line number, name) for each non-blank line, surrounding white space stripped.
+
+    The file is opened now (a missing file is an error before the first name);
+    a line that is not UTF-8 is a ConfigError naming the line.
+    """
+    return _lines(path, _open_binary(path))
+
+
+def _lines(path: str, handle: IO[bytes]) -> Iterator[tuple[int, str]]:
+    where = "standard input" if path == "-" else path
+    try:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                name = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise ConfigError(f"{where}: line {line_no} is not valid UTF-8 text") from None
             if name:
                 yield line_no, name
+    except OSError as exc:
+        raise ConfigError(f"cannot read {where}: {exc.strerror or exc}") from None
+    finally:
+        if path != "-":
+            handle.close()
+
+
+def control_character(name: str) -> str:
+    """The first control character (tab, escape, ...) in name, or ""."""
+    return next((c for c in name if unicodedata.category(c) == "Cc"), "")
 
 
 def read_training_names(path: str) -> list[str]:
-    """All names of a training file; undecodable bytes are an error naming the line."""
+    """All names of a training file; a control character (tab, escape) is an error naming the line."""
     names = []
     for line_no, name in iter_names(path):
-        if UNDECODABLE in name:
-            raise ConfigError(f"{path}: line {line_no} is not valid UTF-8 text")
+        char = control_character(name)
+        if char:
+            raise ConfigError(f"{path}: line {line_no} holds the control character {char!r}: names are one "
+                              f"line of printable text")
         names.append(name)
     if not names:
         raise ConfigError(f"{path}: no names found (empty file?)")
     return names
+
+
+def name_list(names: Any, what: str = "names") -> list[str]:
+    """names as a list of strings; ConfigError for one string or a non-string item (API input)."""
+    if isinstance(names, (str, bytes)):
+        raise ConfigError(f"{what} must be a list of names, not one string (write [{names!r}])")
+    try:
+        out = list(names)
+    except TypeError:
+        raise ConfigError(f"{what} must be a list of names, not {type(names).__name__}") from None
+    for index, name in enumerate(out):
+        if not isinstance(name, str):
+            raise ConfigError(f"{what}: item {index} ({name!r}) is not a string")
+    return out
 
 
 def printable(name: str, limit: int = 120) -> str:

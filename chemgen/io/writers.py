@@ -14,15 +14,17 @@ import io
 import json
 import math
 import os
+import tempfile
 import textwrap
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
 
 from chemgen.chem import molecules as chem
 from chemgen.errors import ConfigError
 from chemgen.io.atomic import atomic_open, atomic_text
+from chemgen.io.names import printable
 
 if TYPE_CHECKING:
     from chemgen.filters import Candidate
@@ -150,14 +152,15 @@ def write_table(cands: list[Candidate], target: Target) -> int:
 
 
 def _table_row(cand: Candidate, rank: int) -> list[str]:
+    """The cells of one row; control and escape characters shown escaped, never sent to the terminal."""
     return [
         str(rank),
-        cand.name,
+        printable(cand.name, 10_000),
         _number(cand.logp, ".2f"),
         _number(cand.logp_per_char, ".3f"),
         "yes" if cand.passed else "no",
-        cand.smiles or "",
-        REASON_SEPARATOR.join(cand.reasons),
+        printable(cand.smiles or "", 10_000),
+        printable(REASON_SEPARATOR.join(cand.reasons), 10_000),
     ]
 
 
@@ -306,3 +309,56 @@ def write(cands: list[Candidate], target: Target, fmt: Optional[str] = None) -> 
     if (fmt in FILE_FORMATS or fmt in IMAGE_FORMATS) and hasattr(target, "write"):
         raise ConfigError(f"format {fmt} needs a file path, not a stream")
     return FORMATS[fmt](cands, target)
+
+
+def write_stream(chunks: Iterable[list[Candidate]], target: Target, fmt: str) -> int:
+    """Write candidates arriving in chunks, holding one chunk at a time for csv, jsonl and names.
+
+    CSV rows wait in a temporary file until every column is known; table and
+    sdf need the whole list and collect it. Returns the count written.
+    """
+    if fmt not in STREAMED:
+        return write([c for chunk in chunks for c in chunk], target, fmt)
+    with _text_target(target) as out:
+        return STREAMED[fmt](chunks, out)
+
+
+def _stream_jsonl(chunks: Iterable[list[Candidate]], out: IO[str]) -> int:
+    count = 0
+    for chunk in chunks:
+        fields = field_names(chunk)
+        for cand in chunk:
+            count += 1
+            record = to_record(cand, count)
+            out.write(json.dumps({f: record.get(f) for f in fields}, ensure_ascii=False, allow_nan=False,
+                                 default=str) + "\n")
+    return count
+
+
+def _stream_names(chunks: Iterable[list[Candidate]], out: IO[str]) -> int:
+    count = 0
+    for chunk in chunks:
+        count += write_names(chunk, out)
+    return count
+
+
+def _stream_csv(chunks: Iterable[list[Candidate]], out: IO[str]) -> int:
+    count, keys = 0, set()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for chunk in chunks:
+            for cand in chunk:
+                count += 1
+                record = to_record(cand, count)
+                keys.update(record)
+                spool.write(json.dumps(record, default=str) + "\n")
+        fields = list(BASE_FIELDS) + list(chem.PROPERTY_NAMES) + sorted(keys - set(BASE_FIELDS) - set(chem.PROPERTY_NAMES))
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(fields)
+        spool.seek(0)
+        for line in spool:
+            record = json.loads(line)
+            writer.writerow([_csv_cell(record.get(field)) for field in fields])
+    return count
+
+
+STREAMED = {"csv": _stream_csv, "jsonl": _stream_jsonl, "names": _stream_names}

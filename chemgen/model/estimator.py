@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -72,10 +73,16 @@ class CharRNN:
 
     # ------------------------------------------------------------ learning and use
 
-    def fit(self, names: Sequence[str], valid_names: Optional[Sequence[str]] = None, **train_options) -> "CharRNN":
-        """Learn from names (list of str); see chemgen.model.train.fit for checkpoint options."""
+    def fit(self, names: Sequence[str], valid_names: Optional[Sequence[str]] = None, verbose: bool = False,
+            **train_options) -> "CharRNN":
+        """Learn from names (list of str); see chemgen.model.train.fit for checkpoint options.
+
+        verbose: print a line per evaluation (loss, validation loss, sampled names) to stderr.
+        """
         from chemgen.model.train import TrainingInterrupted, fit
 
+        if verbose and train_options.get("log") is None:
+            train_options["log"] = lambda line: print(line, file=sys.stderr, flush=True)
         try:
             result = fit(self.train_config(), names, valid_names, **train_options)
         except TrainingInterrupted as stop:
@@ -176,6 +183,8 @@ def resolve_model(name_or_path: Optional[str | os.PathLike] = None) -> Path:
     """A model path from a shipped model's name, a file path, or None for the default."""
     if name_or_path is None:
         name_or_path = DEFAULT_MODEL
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise ConfigError(f"a model is a file path or a shipped model's name, not {name_or_path!r}")
     shipped = shipped_models()
     if str(name_or_path) in shipped:
         return shipped[str(name_or_path)]

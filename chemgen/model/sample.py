@@ -5,20 +5,27 @@ Every running name advances one character per step through
 from, while each name's log-likelihood is accumulated under the model itself
 (temperature 1, no top-k), so it equals ``model.score([name])``.
 Names that reach ``max_length`` without the end token are dropped and drawn
-again, so ``n`` complete names come back.
+again, so ``n`` complete names come back, or SamplingFailed says why not
+after a bounded number of batches.
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple, Optional
 
 import numpy as np
 
-from chemgen.errors import ConfigError
+from chemgen.errors import ChemgenError, ConfigError
 from chemgen.model import network
+from chemgen.model.config import seed
 from chemgen.model.grammar import BracketGrammar
 from chemgen.model.modelfile import Learned
 
 MAX_BATCH = 2048
+
+
+class SamplingFailed(ChemgenError):
+    """Too few sampled names ended within the maximum length."""
 
 
 class Sample(NamedTuple):
@@ -30,16 +37,28 @@ class Sample(NamedTuple):
     in_training: bool  # the name is one of the model's training names
 
 
-def check_sampling_options(model: Learned, n: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int) -> None:
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_sampling_options(model: Learned, n: int, temperature: float, top_k: Optional[int], prefix: str,
+                           max_length: int, random_state: Optional[int] = None, grammar: bool = True) -> None:
     """ConfigError in one line for a bad sampling option."""
-    if not isinstance(n, (int, np.integer)) or n < 0:
+    if not isinstance(grammar, bool):
+        raise ConfigError(f"grammar must be True or False, not {grammar!r}")
+    if not _is_int(n) or n < 0:
         raise ConfigError(f"number of names must be a non-negative integer, not {n!r}")
-    if not temperature > 0:
-        raise ConfigError(f"temperature must be positive, not {temperature!r}")
-    if top_k is not None and not 1 <= top_k:
-        raise ConfigError(f"top-k must be at least 1, not {top_k!r}")
-    if max_length < 1 or len(prefix) >= max_length:
-        raise ConfigError(f"max length {max_length} must exceed the prefix length ({len(prefix)})")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < math.inf:
+        raise ConfigError(f"temperature must be a positive finite number, not {temperature!r}")
+    if top_k is not None and (not _is_int(top_k) or top_k < 1):
+        raise ConfigError(f"top-k must be a whole number of at least 1 (or None), not {top_k!r}")
+    if not isinstance(prefix, str):
+        raise ConfigError(f"prefix must be a string (\"\" for none), not {prefix!r}")
+    if not _is_int(max_length) or max_length < 1 or len(prefix) >= max_length:
+        raise ConfigError(f"max length {max_length!r} must be a whole number above the prefix length ({len(prefix)})")
+    message = seed("random_state", int(random_state) if isinstance(random_state, np.integer) else random_state)
+    if message:
+        raise ConfigError(message)
     model.vocab.check(prefix)
 
 
@@ -100,20 +119,34 @@ def sample_names(model: Learned, n: int, temperature: float = 1.0, top_k: Option
     """n complete names with their log-likelihoods, flagged when they copy a training name.
 
     grammar: keep brackets balanced while sampling (the log-likelihood stays the model's own).
+    SamplingFailed when max_attempts batches give fewer than n names that end
+    within max_length (the model's names are longer: raise max_length).
     """
-    check_sampling_options(model, n, temperature, top_k, prefix, max_length)
-    rng = np.random.default_rng(random_state)
+    check_sampling_options(model, n, temperature, top_k, prefix, max_length, random_state)
+    samples, drawn = draw_names(model, n, temperature, top_k, prefix, max_length,
+                                np.random.default_rng(random_state), max_attempts, grammar)
+    if len(samples) < n:
+        raise SamplingFailed(f"only {len(samples)} of {drawn} sampled names ended within max length {max_length} "
+                             f"({n} wanted): raise max_length")
+    return samples
+
+
+def draw_names(model: Learned, n: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int,
+               rng: np.random.Generator, max_attempts: int = 1, grammar: bool = True) -> tuple[list[Sample], int]:
+    """Up to n complete names from at most max_attempts batches, and how many names were drawn."""
     names: list[str] = []
     logps: list[float] = []
+    drawn = 0
     for _ in range(max_attempts):
         missing = n - len(names)
         if missing <= 0:
             break
-        batch = min(MAX_BATCH, max(missing + missing // 8 + 1, 1))
+        batch = min(MAX_BATCH, max(missing + missing // 8 + 1, 1)) if max_attempts > 1 else missing
         tokens, logp, done = sample_batch(model, batch, temperature, top_k, prefix, max_length, rng, grammar)
+        drawn += batch
         complete = np.flatnonzero(done & (tokens[:, 0] != 0))  # ended, and not an empty name
         for row in complete[:missing]:
             names.append(model.vocab.decode(tokens[row]))
             logps.append(float(logp[row]))
     seen = model.in_training(names)
-    return [Sample(name, lp, lp / (len(name) + 1), bool(flag)) for name, lp, flag in zip(names, logps, seen)]
+    return [Sample(name, lp, lp / (len(name) + 1), bool(flag)) for name, lp, flag in zip(names, logps, seen)], drawn

@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from chemgen.io.names import name_list
 from chemgen.model import network
 from chemgen.model.modelfile import Learned
 from chemgen.model.vocab import batch_from_codes
@@ -54,7 +55,7 @@ def logp_of(model: Learned, names: Sequence[str]) -> np.ndarray:
 
 def score_array(model: Learned, names: Sequence[str]) -> np.ndarray:
     """Log-likelihoods (N,); VocabularyError for the first name that cannot be encoded."""
-    names = list(names)
+    names = name_list(names)
     for line, name in enumerate(names, start=1):
         model.vocab.check(name, line)
     return logp_of(model, names)

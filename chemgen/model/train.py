@@ -17,13 +17,15 @@ import math
 import os
 import signal
 import threading
+import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from chemgen.errors import ChemgenError, ConfigError, ModelFileError
+from chemgen.errors import ChemgenError, ChemgenWarning, ConfigError, ModelFileError
+from chemgen.io.names import control_character
 from chemgen.io.progress import progress_bar
 from chemgen.model import modelfile, network
 from chemgen.model.cells import Params, Workspace
@@ -31,7 +33,7 @@ from chemgen.model.config import TrainConfig
 from chemgen.model.modelfile import Learned
 from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, make_optimizer
-from chemgen.model.sample import sample_names
+from chemgen.model.sample import draw_names
 from chemgen.model.vocab import Vocab, batch_from_codes
 
 EVAL_BATCH = 1024
@@ -77,6 +79,9 @@ def validate_names(names: Sequence[str], what: str = "training names") -> list[s
     for index, name in enumerate(out):
         if not isinstance(name, str) or not name or "\n" in name:
             raise ConfigError(f"{what}: item {index} ({name!r}) is not a non-empty one-line name")
+        if control_character(name):
+            raise ConfigError(f"{what}: item {index} ({name!r}) holds the control character "
+                              f"{control_character(name)!r}: names are one line of printable text")
     if not out:
         raise ConfigError(f"{what}: no names given")
     return out
@@ -199,6 +204,10 @@ def fit(
         train_names, valid_names = split_names(names, config.valid_fraction, rng)
     else:
         train_names, valid_names = names, validate_names(valid_names, "validation names")
+    if config.batch_size > 2 * len(train_names):
+        warnings.warn(f"batch size {config.batch_size} is far above the {len(train_names)} training names: each "
+                      f"minibatch repeats names many times (a smaller --batch-size trains as well, faster)",
+                      ChemgenWarning, stacklevel=3)
     if config.epochs:
         config = replace(config, steps=max(1, math.ceil(config.epochs * len(train_names) / config.batch_size)))
     run = _prepare(config, train_names, valid_names, rng) if init is None else \
@@ -322,7 +331,9 @@ def _evaluate(run: Run, valid, best_path, log) -> None:
 def _preview(run: Run) -> list[str]:
     if not run.config.n_print:
         return []
-    return [s.name for s in sample_names(run.learned, run.config.n_print, random_state=run.state.step, max_length=120)]
+    samples, _ = draw_names(run.learned, run.config.n_print, 1.0, None, "", 120, np.random.default_rng(run.state.step),
+                            max_attempts=10)  # an early model's names may not end: show those that did
+    return [s.name for s in samples]
 
 
 def _figures(state: TrainState) -> dict[str, Any]:

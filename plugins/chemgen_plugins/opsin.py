@@ -26,6 +26,7 @@ class OpsinFilter:
     """Name-to-structure with OPSIN, offline."""
 
     name = "opsin"
+    makes_structure = True  # puts a SMILES on each candidate it passes
 
     def __init__(self, restore_case: Any = True, timeout: Any = DEFAULT_TIMEOUT) -> None:
         self.restore_case = parse_flag("opsin", "restore_case", restore_case)
@@ -54,6 +55,10 @@ class OpsinFilter:
             self._process = None
 
     def check(self, candidates: list[Candidate]) -> list[Verdict]:
+        """One verdict per candidate; all fail with the reason when OPSIN cannot run here (no Java)."""
+        ok, why = self.available()
+        if not ok:
+            return [Verdict(False, 0.0, f"OPSIN cannot run here: {why}") for _ in candidates]
         return [_verdict(result) for result in self.parse([c.name for c in candidates])]
 
     def parse(self, names: list[Any]) -> list[OpsinResult]:

@@ -52,6 +52,7 @@ RETRYABLE_HTTP = (pubchempy.ServerBusyError, pubchempy.ServerError, pubchempy.Ti
 RETRYABLE_CODES = (429, 502)  # proxies and gateways in front of PubChem
 MODES = ("known", "novel")
 BACKOFF_MAX = 30.0  # seconds, the longest single wait between attempts
+PROBE_TIMEOUT = 3.0  # seconds for `chemgen filters` to see whether PubChem can be reached
 USER_AGENT = "chemgen-pubchem-filter (+https://pypi.org/project/chemgen/)"
 
 
@@ -186,6 +187,19 @@ def _base_url() -> str:
     return url
 
 
+def unreachable(url: str, timeout: float = PROBE_TIMEOUT) -> str:
+    """Why a TCP connection to the URL's host fails, or "" when it opens (nothing is sent)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except socket.gaierror:
+        return "host name not found (no network?)"
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+    return ""
+
+
 # ---------------------------------------------------------------- the filter
 
 
@@ -197,6 +211,7 @@ class PubChemFilter:
 
     name = "pubchem"
     shared = True  # on a Dask cluster one worker hosts it for all: one rate limit, one cache
+    makes_structure = True  # puts a SMILES on each candidate it passes
 
     def __init__(self, mode: str = "known", timeout: Any = 10.0, retries: Any = 4, backoff: Any = 1.0,
                  cache_days: Any = 30.0, offline: Any = False, workers: Any = 2,
@@ -214,10 +229,13 @@ class PubChemFilter:
                                                                            minimum=0))
 
     def available(self) -> tuple[bool, str]:
-        """Always runnable; in offline mode it answers from the cache only, and says so."""
+        """Can PubChem be reached (a quick connection, no request sent); offline mode says it uses the cache only."""
+        where = self.cache.path if self.cache is not None else cache_dir() / CACHE_FILE
         if self.offline:
-            where = self.cache.path if self.cache is not None else cache_dir() / CACHE_FILE
             return True, f"offline: answers from the cache only ({where})"
+        trouble = unreachable(self.base_url)
+        if trouble:
+            return False, f"cannot reach {urlsplit(self.base_url).netloc}: {trouble} (--offline answers from the cache)"
         return True, ""
 
     def check(self, candidates: list[Candidate]) -> list[Verdict]:

@@ -10,6 +10,12 @@ Options (all optional)::
         a range LO:HI on that property; either end may be left open
     lipinski     rule of five: mw <= 500, clogp <= 5, hbd <= 5, hba <= 10, no violation allowed
     lipinski=1   the same, allowing up to 1 violation (Lipinski's own formulation)
+
+Chemistry checks, on by default (each bare flag switches one off)::
+
+    allow_radicals   pass structures with unpaired electrons ([CH2]O, [C]=O)
+    allow_metals     pass uncharged metal atoms bonded to nothing ([Ca].[Mg])
+    allow_mixtures   pass salts and mixtures (more than one component)
 """
 from __future__ import annotations
 
@@ -20,8 +26,10 @@ from typing import Any, Optional
 from chemgen.chem import molecules as chem
 from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, Verdict, options
+from chemgen.filters.options import parse_flag
 
 NO_STRUCTURE = "no structure (run opsin or pubchem first)"
+CHEMISTRY_CHECKS = ("allow_radicals", "allow_metals", "allow_mixtures")  # options that switch a check off
 LIPINSKI_LIMITS = {"mw": 500.0, "clogp": 5.0, "hbd": 5.0, "hba": 10.0}
 
 
@@ -74,17 +82,21 @@ class RDKitFilter:
     """Sanitisation, properties and property ranges for candidates that have a structure."""
 
     name = "rdkit"
+    needs_structure = True  # needs a SMILES from an earlier filter
 
     def __init__(self, **options: Any) -> None:
         self.ranges: list[Range] = []
         self.lipinski: Optional[int] = None  # rule-of-five violations allowed; None = not applied
+        self.allowed = {flag: False for flag in CHEMISTRY_CHECKS}  # chemistry checks switched off
         for key, value in options.items():
-            if key == "lipinski":
+            if key in CHEMISTRY_CHECKS:
+                self.allowed[key] = parse_flag("rdkit", key, value)
+            elif key == "lipinski":
                 self.lipinski = parse_lipinski(value)
             elif key in chem.PROPERTY_NAMES:
                 self.ranges.append(parse_range(key, value))
             else:
-                known = ", ".join(chem.PROPERTY_NAMES + ("lipinski",))
+                known = ", ".join(chem.PROPERTY_NAMES + ("lipinski",) + tuple(CHEMISTRY_CHECKS))
                 raise ConfigError(f"unknown rdkit option {key!r} (known: {known})")
 
     def available(self) -> tuple[bool, str]:
@@ -104,6 +116,9 @@ class RDKitFilter:
         annotations["scaffold"] = chem.scaffold_of(mol)
         if not candidate.inchikey:
             annotations["inchikey"] = chem.inchikey_of(mol)
+        wrong = self.chemistry_problems(mol)
+        if wrong:
+            return Verdict(False, 0.0, "; ".join(wrong), annotations)
         problems = [p for p in (r.violation(annotations[r.prop]) for r in self.ranges) if p]
         n_checks = len(self.ranges)
         if self.lipinski is not None:
@@ -114,6 +129,20 @@ class RDKitFilter:
                 problems.append(f"Lipinski: {', '.join(broken)}")
         score = 1.0 - len(problems) / n_checks if n_checks else 1.0
         return Verdict(not problems, score, "; ".join(problems), annotations)
+
+    def chemistry_problems(self, mol: Any) -> list[str]:
+        """Radicals, bare metals, several components: what a chemist would not accept as one compound."""
+        problems = []
+        radicals = chem.radical_electrons(mol)
+        if radicals and not self.allowed["allow_radicals"]:
+            problems.append(f"radical ({radicals} unpaired electron{'s' if radicals > 1 else ''})")
+        metals = chem.bare_metals(mol)
+        if metals and not self.allowed["allow_metals"]:
+            problems.append(f"bare metal atom ({', '.join(sorted(set(metals)))})")
+        parts = chem.component_count(mol)
+        if parts > 1 and not self.allowed["allow_mixtures"]:
+            problems.append(f"salt or mixture ({parts} components)")
+        return problems
 
     @staticmethod
     def _lipinski_violations(props: dict[str, Any]) -> list[str]:

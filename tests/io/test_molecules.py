@@ -8,9 +8,9 @@ from chemgen.io.molecules import input_format, read_records
 def test_formats_follow_the_extension_unless_given():
     assert [input_format(p) for p in ("a.smi", "a.SMILES", "a.csv", "a.tsv", "a.sdf", "a.txt", "-")] == \
         ["smi", "smi", "csv", "tsv", "sdf", "txt", "txt"]
-    assert input_format("a.dat", "smi") == "smi"
-    with pytest.raises(ConfigError, match="--input-format"):
-        input_format("a.dat")
+    assert input_format("a.dat", "smi") == "smi" and input_format("names") == "txt"  # no known extension: names
+    with pytest.raises(ConfigError, match="input format must be one of"):
+        input_format("a.dat", "mol2")
 
 
 def test_smiles_lines_with_titles_header_and_comments(tmp_path):

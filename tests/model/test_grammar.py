@@ -48,8 +48,8 @@ def random_model():
 
 def test_sampled_names_are_balanced_only_with_the_grammar():
     model = random_model()
-    free = [s.name for s in sample_names(model, 300, max_length=40, random_state=0, grammar=False)]
-    kept = sample_names(model, 300, max_length=40, random_state=0, grammar=True)
+    free = [s.name for s in sample_names(model, 300, max_length=40, random_state=0, max_attempts=50, grammar=False)]
+    kept = sample_names(model, 300, max_length=40, random_state=0, max_attempts=50, grammar=True)
     assert sum(not balanced(n) for n in free) > 100
     assert all(balanced(s.name) for s in kept)
     np.testing.assert_allclose([s.logp for s in kept], score_array(model, [s.name for s in kept]), rtol=1e-9)

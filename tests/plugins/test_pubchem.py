@@ -457,7 +457,6 @@ def test_unknown_option_is_a_filter_error():
 def test_available_and_the_default_url(monkeypatch):
     monkeypatch.delenv("CHEMGEN_PUBCHEM_URL")
     filter_ = PubChemFilter()
-    assert filter_.available() == (True, "")
     assert filter_.base_url == DEFAULT_URL  # only built, never asked: tests stay off the real host
     monkeypatch.setenv("CHEMGEN_PUBCHEM_URL", "http://127.0.0.1:1/pug/")
     assert PubChemFilter().base_url == "http://127.0.0.1:1/pug"
@@ -468,3 +467,15 @@ def test_a_malformed_base_url_is_a_config_error(monkeypatch, url):
     monkeypatch.setenv("CHEMGEN_PUBCHEM_URL", url)
     with pytest.raises(ConfigError, match="CHEMGEN_PUBCHEM_URL"):
         PubChemFilter()
+
+
+def test_available_says_when_pubchem_cannot_be_reached(server, monkeypatch):
+    """`chemgen filters` is honest about the network: a quick connection, no request sent."""
+    from chemgen.filters import discover_filters, filter_status
+
+    assert PubChemFilter().available() == (True, "") and not server.requests
+    monkeypatch.setenv("CHEMGEN_PUBCHEM_URL", f"http://127.0.0.1:{closed_port()}/rest/pug")
+    ok, why = PubChemFilter().available()
+    assert not ok and why.startswith("cannot reach 127.0.0.1:") and "--offline" in why
+    assert filter_status(discover_filters()["pubchem"]).startswith("unavailable: cannot reach")
+    assert PubChemFilter(offline=True).available()[0]  # the cache still answers

@@ -108,3 +108,28 @@ def test_built_from_a_spec_string_and_chained_after_a_structure_filter():
     assert candidates[0].properties["qed"] > 0
     assert candidates[1].reasons == [f"rdkit: {NO_STRUCTURE}"]
 
+
+
+@pytest.mark.parametrize("smiles, reason", [
+    ("[Ca].[Mg]", "bare metal atom (Ca, Mg); salt or mixture (2 components)"),  # calcium;magnesium
+    ("[C]=O", "radical (2 unpaired electrons)"),  # carbon monoxide;cobalt;hydrate, in part
+    ("[CH2]O", "radical (1 unpaired electron)"),
+    ("[Na+].[Cl-]", "salt or mixture (2 components)"),
+    ("[Fe]", "bare metal atom (Fe)"),
+])
+def test_chemistry_checks_are_on_by_default_and_give_reasons(smiles, reason):
+    (verdict,) = RDKitFilter().check([fresh(smiles=smiles)])
+    assert not verdict.passed and verdict.reason == reason and verdict.score == 0.0
+    assert "mw" in verdict.annotations  # properties still reported
+
+
+def test_chemistry_checks_switch_off_one_by_one():
+    assert RDKitFilter(allow_radicals=True).check([fresh(smiles="[CH2]O")])[0].passed
+    assert RDKitFilter(allow_mixtures="yes").check([fresh(smiles="[Na+].[Cl-]")])[0].passed
+    (metals,) = RDKitFilter(allow_metals=True).check([fresh(smiles="[Ca].[Mg]")])
+    assert metals.reason == "salt or mixture (2 components)"
+    (both,) = build_filters("rdkit(allow_metals,allow_mixtures)")[0].check([fresh(smiles="[Ca].[Mg]")])
+    assert both.passed
+    with pytest.raises(ConfigError, match="allow_radicals"):
+        RDKitFilter(allow_radicals="perhaps")
+    assert RDKitFilter().check([fresh(smiles="CCO")])[0].passed

@@ -1,0 +1,90 @@
+"""Bad input through the Python API: a ChemgenError subclass with a one-line message, never a stray TypeError."""
+import math
+import os
+
+import numpy as np
+import pytest
+
+import chemgen
+from chemgen import CharRNN, ChemgenError, ConfigError, FilterError
+from chemgen.model.sample import SamplingFailed
+
+
+def one_line(info, fragment):
+    message = str(info.value)
+    assert fragment in message and "\n" not in message, message
+
+
+@pytest.mark.parametrize("call, error, fragment", [
+    (lambda m: m.score("ethanol"), ConfigError, "not one string"),
+    (lambda m: m.score([None]), ConfigError, "item 0 (None) is not a string"),
+    (lambda m: m.score([b"ethanol"]), ConfigError, "is not a string"),
+    (lambda m: m.sample(2, prefix=None), ConfigError, "prefix must be a string"),
+    (lambda m: m.sample(2, random_state=-1), ConfigError, "random_state must be a non-negative integer"),
+    (lambda m: m.sample(2, temperature=math.inf), ConfigError, "temperature must be a positive finite number"),
+    (lambda m: m.sample(2, top_k=1.5), ConfigError, "top-k must be a whole number"),
+    (lambda m: m.sample(2, max_length="long"), ConfigError, "max length"),
+    (lambda m: chemgen.check("ethanol", filters="suffix"), ConfigError, "not one string"),
+    (lambda m: chemgen.check([None], filters="suffix"), ConfigError, "item 0 (None) is not a string"),
+    (lambda m: chemgen.check([1], filters="suffix"), ConfigError, "item 0 (1) is not a string"),
+    (lambda m: chemgen.load(123), ConfigError, "file path or a shipped model's name, not 123"),
+    (lambda m: chemgen.generate(2, model=m, filters=[42]), FilterError, "not a filter: 42"),
+    (lambda m: chemgen.generate(2, model=m, filters="none", seed=-1), ConfigError, "must be a non-negative"),
+    (lambda m: chemgen.generate(2, model=m, filters="none", random_state=-1), ConfigError, "must be a non-negative"),
+    (lambda m: chemgen.generate(2, model=m, filters="none", seed=1, random_state=2), ConfigError, "not both"),
+    (lambda m: chemgen.generate(10**7, model=m, filters="none"), ConfigError, "at most 1,000,000"),
+    (lambda m: chemgen.generate(2, model=m, filters="none", max_tries=0), ConfigError, "max_tries"),
+    (lambda m: CharRNN(steps=1, hidden_size=4).fit(["meth\tane"]), ConfigError, "control character '\\t'"),
+    (lambda m: CharRNN(random_state=-1).fit(["methane", "ethane"]), ConfigError, "random_state"),
+])
+def test_api_errors_are_chemgen_errors(tiny_model, call, error, fragment):
+    with pytest.raises(error) as info:
+        call(tiny_model)
+    assert isinstance(info.value, ChemgenError)
+    one_line(info, fragment)
+
+
+def test_an_unfitted_save_writes_nothing(tmp_path):
+    with pytest.raises(ConfigError, match="not fitted"):
+        CharRNN().save(tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("max_length", [1, 2])
+def test_sampling_that_cannot_finish_says_so_quickly(tiny_model, max_length):
+    with pytest.raises(SamplingFailed) as info:
+        tiny_model.sample(50, max_length=max_length, random_state=0)
+    one_line(info, f"ended within max length {max_length}")
+
+
+@pytest.mark.parametrize("max_length", [1, 2])
+def test_generate_with_a_tiny_max_length_is_bounded_by_max_tries(tiny_model, max_length):
+    try:
+        results = chemgen.generate(5, model=tiny_model, filters="none", max_length=max_length, max_tries=500, seed=0)
+    except SamplingFailed as exc:
+        assert "raise --max-length" in str(exc)
+        return
+    assert results.tried <= 500 and all(len(c.name) <= max_length for c in results)
+
+
+def test_generate_takes_random_state_as_seed(tiny_model):
+    a = chemgen.generate(3, model=tiny_model, filters="none", seed=5)
+    b = chemgen.generate(3, model=tiny_model, filters="none", random_state=5)
+    assert [c.name for c in a] == [c.name for c in b]
+
+
+def test_numpy_integer_seeds_are_accepted(tiny_model):
+    assert len(tiny_model.sample(2, random_state=np.int64(3))) == 2
+
+
+def test_fit_verbose_prints_progress_lines(corpus, capsys):
+    CharRNN(hidden_size=8, steps=4, eval_every=2, n_print=0, batch_size=8, random_state=0).fit(corpus, verbose=True)
+    err = capsys.readouterr().err
+    assert "step 2/4" in err and "step 4/4" in err
+    CharRNN(hidden_size=8, steps=4, eval_every=2, n_print=0, batch_size=8, random_state=0).fit(corpus)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_batch_far_above_the_names_warns(corpus):
+    with pytest.warns(chemgen.errors.ChemgenWarning, match="far above the 4 training names"):
+        CharRNN(hidden_size=8, steps=1, batch_size=64, n_print=0, valid_fraction=0.0).fit(corpus[:4])
