@@ -15,7 +15,7 @@ import numpy as np
 from chemgen.errors import ConfigError
 from chemgen.filters import DEFAULT_FILTERS, Candidate, Collector, FilterStage, FilterStats, Results, check_rank_by
 from chemgen.io.progress import progress_bar
-from chemgen.model.estimator import CharRNN, load
+from chemgen.model.estimator import DEFAULT_MODEL, CharRNN, load
 from chemgen.model.sample import Sample
 from chemgen.model.score import score_names
 
@@ -53,7 +53,7 @@ def generate(
     max_tries: cap on names sampled (default 20 * n + 1000).
     filter_options: options for every filter that takes them, e.g. {"offline": True}.
     """
-    model = model_of(model)
+    label, model = model_label(model), model_of(model)
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ConfigError(f"n must be a non-negative integer, not {n!r}")
     check_rank_by(rank_by)
@@ -65,7 +65,25 @@ def generate(
             bar.n = min(n, len(collector))
             bar.refresh()
         bar.close()
-    return collector.results(n, rank_by)
+    results = collector.results(n, rank_by)
+    results.settings = {"model": label, "filters": filters_label(filters), "n": n, **sampling, "seed": seed,
+                        "rank_by": rank_by, "max_tries": max_tries or 20 * n + 1000, "dedupe": dedupe,
+                        **{f"filter option {k}": v for k, v in (filter_options or {}).items()}}
+    return results
+
+
+def model_label(model: Any) -> str:
+    """How a run names its model in reports: the file or shipped name as given, or the estimator."""
+    if model is None:
+        return f"{DEFAULT_MODEL} (shipped default)"
+    return repr(model) if isinstance(model, CharRNN) else str(model)
+
+
+def filters_label(filters: Any) -> str:
+    """A filter spec as text: the spec string, or the names of filter objects joined by commas."""
+    if isinstance(filters, str):
+        return filters
+    return ",".join(f if isinstance(f, str) else str(getattr(f, "name", f)) for f in filters)
 
 
 def survivor_batches(model: CharRNN, stage: FilterStage, collector: Collector, n: Optional[int], max_tries: int,
@@ -124,6 +142,9 @@ def check(names: Sequence[str], filters: Any = DEFAULT_FILTERS, model: Any = Non
         stage.run(candidates, keep_failed=True)
     results = Results(candidates)
     results.tried, results.filter_stats = len(candidates), stage.stats
+    results.settings = {"filters": filters_label(filters)}
+    if model is not None:
+        results.settings["model"] = model_label(model)
     return results
 
 
