@@ -51,7 +51,7 @@ p.lead { color: var(--muted); margin: 0 0 8px; }
 .cards { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
 .cards > div { min-width: 260px; }
 table { border-collapse: collapse; }
-th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: middle; }
+th, td { padding: 4px 7px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: middle; }
 th { background: var(--band); font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.kv th { background: none; color: var(--muted); font-weight: normal; }
@@ -65,9 +65,9 @@ table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; color: va
 thead th { position: sticky; top: 0; z-index: 1; }
 td.structure { padding: 2px; width: 1%; }
 td.structure svg { display: block; }
-td.name { max-width: 28em; overflow-wrap: anywhere; }
+td.name { min-width: 11em; max-width: 24em; overflow-wrap: break-word; }
 .smiles { display: block; color: var(--muted); font: 11px/1.3 ui-monospace, Menlo, Consolas, monospace;
-          overflow-wrap: anywhere; }
+          overflow-wrap: break-word; word-break: break-all; }
 .tag { display: inline-block; font-size: 11px; padding: 0 6px; border-radius: 8px; background: #e6eef8;
        color: var(--accent); margin-left: 4px; }
 .tag.known { background: #f3ece0; color: #8a5a12; }
@@ -169,7 +169,7 @@ def mol_svg(smiles: Optional[str], width: int = 180, height: int = 130, title: s
     return svg.replace("<svg ", f"<svg{label} ", 1)
 
 
-def structure_cell(smiles: Optional[str], width: int = 180, height: int = 130, title: str = "") -> str:
+def structure_cell(smiles: Optional[str], width: int = 160, height: int = 115, title: str = "") -> str:
     svg = mol_svg(smiles, width, height, title)
     return f'<td class="structure">{svg}</td>' if svg else '<td class="structure empty">no structure</td>'
 
@@ -328,7 +328,7 @@ def candidate_row(cand: Candidate, rank: int, columns: Sequence[str], drawing: t
 
 
 def candidate_table(cands: Sequence[Candidate], properties: Sequence[str] = tuple(PROPERTY_COLUMNS),
-                    sortable: bool = True, drawing: tuple[int, int] = (180, 130), limit: Optional[int] = None,
+                    sortable: bool = True, drawing: tuple[int, int] = (160, 115), limit: Optional[int] = None,
                     table_id: str = "candidates") -> str:
     """The candidates as a table: rank, structure, name (and SMILES), the columns they fill."""
     columns = candidate_columns(cands, properties)
