@@ -185,7 +185,8 @@ def number_text(value: Any, spec: str) -> str:
         return str(value)
     if spec == "d":
         return str(int(value)) if float(value).is_integer() else format(value, ".2f")
-    return format(value, spec)
+    text = format(value, spec)
+    return text.lstrip("-") if float(text) == 0 else text  # no "-0.00"
 
 
 def _value_attr(value: Any) -> str:
@@ -401,7 +402,7 @@ def _label(value: Any) -> str:
 
 def filter_rates(filter_stats: Mapping[str, Any], tried: int) -> str:
     """Each filter's seen / passed / pass rate with a bar, in run order."""
-    rows = [("sampled", Markup(f"{tried}"))] if tried else []
+    rows = [("names in", Markup(f"{tried}"))] if tried else []
     for name, stats in filter_stats.items():
         rate = stats.passed / stats.seen if stats.seen else 0.0
         bar = f'<span class="bartrack"><span class="bar" style="width:{100 * rate:.1f}%"></span></span>'
@@ -417,7 +418,7 @@ def hits_page(cands: Sequence[Candidate], title: str = "chemgen candidates") -> 
     duplicates = getattr(cands, "duplicates", 0) or 0
     lead = f"{len(cands)} candidates"
     if tried:
-        lead += f" from {tried} sampled names ({duplicates} duplicate structures dropped)"
+        lead += f" from {tried} names through the filters ({duplicates} duplicate structures dropped)"
     settings_html = key_value_table([(k, _label(v)) for k, v in settings.items()]) if settings else \
         '<p class="empty">no run settings recorded</p>'
     body = (

@@ -103,3 +103,12 @@ def test_model_report_of_an_old_file_says_no_curve(tiny_model, tmp_path):
     out = tmp_path / "card.html"
     assert main(["report", str(old), "-o", str(out)]) == 0
     assert "no curve recorded" in out.read_text()
+
+
+def test_an_html_output_name_asks_for_the_page(tiny_model_path, tmp_path):
+    out = tmp_path / "picked.html"
+    assert main(["generate", "--model", str(tiny_model_path), "-n", "2", "--seed", "0", "--filters", "none",
+                 "--output", str(out)]) == 0
+    text = out.read_text()
+    assert_self_contained(text)
+    assert "no structure" in text  # raw names: drawn where a structure is known only
