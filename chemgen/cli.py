@@ -91,15 +91,38 @@ def add_config_flags(p) -> None:
 
 
 def add_train(sub) -> None:
-    p = sub.add_parser("train", help="train a model on a names file", description="Train a char-RNN on names (one per line).")
-    p.add_argument("names", help="training names, one per line (- for stdin)")
+    from chemgen.io.molecules import INPUT_FORMATS
+
+    p = sub.add_parser("train", help="train a model on names or molecules, or fine-tune one (--init)",
+                       description="Train a char-RNN on names (one per line) or on molecules (.smi, .csv/.tsv with a "
+                                   "smiles or name column, .sdf), which are named and checked by an OPSIN round trip.")
+    p.add_argument("names", help="training names (.txt, - for stdin) or molecules (.smi, .csv, .tsv, .sdf)")
+    p.add_argument("--input-format", choices=INPUT_FORMATS, help="read the input as this format (default: by extension)")
     p.add_argument("--out", required=True, help="model file to write (the best model by validation loss)")
     p.add_argument("--valid", help="validation names file (default: hold out --valid-fraction of the names)")
+    p.add_argument("--init", metavar="MODEL", help="fine-tune this model (shipped name or file) on the input: its "
+                                                   "architecture and weights, small-set defaults (--lr 1e-3, "
+                                                   "--epochs 20, --batch-size 16, --valid-fraction 0.2)")
     add_config_flags(p)
     p.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt.npz)")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=500, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", help="continue from this checkpoint (same names; settings from it unless given)")
     p.set_defaults(run=run_train)
+
+
+def read_input_names(path: str, input_format: Optional[str]) -> list[str]:
+    """Names from a names file, or from molecules named and verified (left-out records reported on stderr)."""
+    from chemgen.io.molecules import input_format as format_of
+    from chemgen.io.names import read_training_names
+    from chemgen.series import load_series
+
+    if format_of(path, input_format) == "txt":
+        return read_training_names(path)
+    series = load_series(path, input_format)
+    for problem in series.problems:
+        print(f"chemgen: {path}: {problem}; left out", file=sys.stderr)
+    print(f"chemgen: {path}: {series.summary()}", file=sys.stderr)
+    return series.names
 
 
 def checkpoint_path(out: str) -> str:
@@ -112,20 +135,25 @@ def run_train(args) -> int:
     from chemgen.io.names import read_training_names
     from chemgen.model import modelfile
     from chemgen.model.config import known_settings, setting_names
-    from chemgen.model.estimator import CharRNN
+    from chemgen.model.estimator import CharRNN, load
     from chemgen.model.train import TrainingInterrupted
 
     ckpt = args.checkpoint or checkpoint_path(args.out)
     check_writable(args.out, "model file")
     check_writable(ckpt, "checkpoint")
-    names = read_training_names(args.names)
+    start = load(args.init) if args.init else None
+    names = read_input_names(args.names, args.input_format)
     valid = read_training_names(args.valid) if args.valid else None
     settings = known_settings(modelfile.read_npz(args.resume)[1].get("settings", {})) if args.resume else {}
     settings.update({k: v for k, v in vars(args).items() if k in setting_names() and v is not None})
-    model = CharRNN(**settings)
+    options = dict(checkpoint=ckpt, checkpoint_every=args.checkpoint_every, resume=args.resume, best_path=args.out,
+                   log=log_line)
+    model = start or CharRNN(**settings)
     try:
-        model.fit(names, valid, checkpoint=ckpt, checkpoint_every=args.checkpoint_every, resume=args.resume,
-                  best_path=args.out, log=log_line)
+        if start:
+            model.fine_tune(names, valid, settings=settings, **options)
+        else:
+            model.fit(names, valid, **options)
     except TrainingInterrupted as stop:
         print(f"chemgen: interrupted at step {stop.step}; checkpoint saved to {stop.checkpoint} "
               f"(continue with --resume {stop.checkpoint}); best model so far in {args.out}", file=sys.stderr)
@@ -161,6 +189,11 @@ def add_output_options(p) -> None:
     p.add_argument("--offline", action="store_true", help="no network: the pubchem filter answers from its cache only")
 
 
+def add_grammar_option(p) -> None:
+    p.add_argument("--grammar", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep brackets balanced while sampling (default on; --no-grammar samples the model as it is)")
+
+
 def add_generate(sub) -> None:
     from chemgen.filters import RANK_KEYS
 
@@ -175,6 +208,7 @@ def add_generate(sub) -> None:
     p.add_argument("--seed", type=non_negative_int, help="random seed")
     p.add_argument("--rank-by", choices=list(RANK_KEYS), default="logp", help="ranking key (default logp)")
     p.add_argument("--max-tries", type=positive_int, help="cap on names sampled (default 20*n+1000)")
+    add_grammar_option(p)
     p.add_argument("--keep-duplicates", action="store_true", help="keep names that give the same structure")
     add_output_options(p)
     p.set_defaults(run=run_generate)
@@ -196,7 +230,7 @@ def run_generate(args) -> int:
     results = generate(n=args.n, model=args.model, filters=args.filters, temperature=args.temperature,
                        top_k=args.top_k, prefix=args.prefix, max_length=args.max_length, seed=args.seed,
                        rank_by=args.rank_by, max_tries=args.max_tries, dedupe=not args.keep_duplicates,
-                       filter_options=filter_options(args))
+                       filter_options=filter_options(args), grammar=args.grammar)
     write_results(results, args)
     print(f"chemgen: {results.summary()}", file=sys.stderr)
     if len(results) < args.n:
@@ -306,6 +340,7 @@ def add_evaluate(sub) -> None:
     p.add_argument("--json", dest="json_out", help="also write the figures as JSON to this file (- for stdout)")
     p.add_argument("--report", help="also write a self-contained HTML report (figures, property plots, structures, "
                                     "training curve) to this file; needs chemgen[notebook]")
+    add_grammar_option(p)
     p.set_defaults(run=run_evaluate)
 
 

@@ -115,21 +115,21 @@ def held_out_nll(model, names: Sequence[str]) -> tuple[float, int]:
 
 
 def evaluate(model, samples: int = 10000, reference: Optional[Sequence[str]] = None, temperature: float = 1.0,
-             seed: int = 0, train_file: Optional[str] = None) -> dict[str, Any]:
+             seed: int = 0, train_file: Optional[str] = None, grammar: bool = True) -> dict[str, Any]:
     """All figures for the model (and the reference names) as a JSON-ready dict."""
-    return evaluate_checked(model, samples, reference, temperature, seed, train_file)[0]
+    return evaluate_checked(model, samples, reference, temperature, seed, train_file, grammar)[0]
 
 
 def evaluate_checked(model, samples: int = 10000, reference: Optional[Sequence[str]] = None,
-                     temperature: float = 1.0, seed: int = 0, train_file: Optional[str] = None,
+                     temperature: float = 1.0, seed: int = 0, train_file: Optional[str] = None, grammar: bool = True,
                      ) -> tuple[dict[str, Any], list[Candidate], list[Candidate]]:
     """:func:`evaluate`'s figures, plus the checked samples and reference names (for the HTML report)."""
     rng = np.random.default_rng(seed)
-    names = [s.name for s in model.sample(samples, temperature=temperature, random_state=seed)]
+    names = [s.name for s in model.sample(samples, temperature=temperature, random_state=seed, grammar=grammar)]
     checked_reference: list[Candidate] = []
     with FilterStage(VALIDITY_FILTERS) as stage:  # one OPSIN process for the whole evaluation
         train_keys, against = training_structures(stage, train_file)
-        result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed,
+        result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed, "grammar": grammar,
                                   "structures_novel_against": against}
         checked = check_in_chunks(stage, names, "checking samples")
         flags = model.in_training(names)
@@ -185,7 +185,7 @@ def evaluate_cli(args) -> int:
     model = load(args.model)
     reference = read_training_names(args.reference) if args.reference else None
     result, checked, checked_reference = evaluate_checked(model, args.samples, reference, args.temperature, args.seed,
-                                                          args.train)
+                                                          args.train, args.grammar)
     print(format_table(result))
     if report:
         from chemgen.model.estimator import resolve_model

@@ -45,6 +45,7 @@ def generate(
     max_tries: Optional[int] = None,
     dedupe: bool = True,
     filter_options: Optional[Mapping[str, Any]] = None,
+    grammar: bool = True,
 ) -> Results:
     """n ranked candidates that pass every filter (fewer if max_tries samples run out).
 
@@ -52,12 +53,13 @@ def generate(
     filters: "opsin,rdkit(lipinski)", a list of specs or filter objects, or "none".
     max_tries: cap on names sampled (default 20 * n + 1000).
     filter_options: options for every filter that takes them, e.g. {"offline": True}.
+    grammar: keep brackets balanced while sampling.
     """
     label, model = model_label(model), model_of(model)
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ConfigError(f"n must be a non-negative integer, not {n!r}")
     check_rank_by(rank_by)
-    sampling = dict(temperature=temperature, top_k=top_k, prefix=prefix, max_length=max_length)
+    sampling = dict(temperature=temperature, top_k=top_k, prefix=prefix, max_length=max_length, grammar=grammar)
     collector = Collector(dedupe)
     with FilterStage(filters, filter_options) as stage:
         bar = progress_bar(total=n, desc="generating", unit="name")
@@ -116,7 +118,7 @@ def generate_shard(model: Any, tries: int, seed: int, filters: Any = DEFAULT_FIL
     """Every survivor of ``tries`` sampled names (one shard of a split run); merge shards with Collector.merge."""
     model = model_of(model)
     collector = Collector(dedupe)
-    options = dict(dict(temperature=1.0, top_k=None, prefix="", max_length=200), **sampling)
+    options = dict(dict(temperature=1.0, top_k=None, prefix="", max_length=200, grammar=True), **sampling)
     with FilterStage(filters, filter_options) as stage:
         for _ in survivor_batches(model, stage, collector, None, tries, options, seed):
             pass

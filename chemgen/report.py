@@ -183,8 +183,9 @@ def model_card(model: Any, source: str) -> str:
         ("best validation loss", f"{best:.4f} nats/char at step {info.get('best_step')}" if best is not None
          else "none recorded"),
     ]
-    if info.get("parent"):
-        rows.append(("fine-tuned from", info["parent"]))
+    parent = info.get("parent")
+    if parent:
+        rows.append(("fine-tuned from", parent.get("model", parent) if isinstance(parent, dict) else parent))
     return key_value_table(rows)
 
 

@@ -121,6 +121,19 @@ def morgan_fingerprint(mol: Optional[Mol], radius: int = 2, n_bits: int = 2048) 
             return None
 
 
+def scaffold_of(mol: Optional[Mol]) -> Optional[str]:
+    """The Bemis-Murcko scaffold as SMILES (ring systems and their linkers), or ``None`` when acyclic or unreadable."""
+    if mol is None:
+        return None
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    with quiet_rdkit():
+        try:
+            return MurckoScaffold.MurckoScaffoldSmiles(mol=mol) or None
+        except Exception:
+            return None
+
+
 def is_missing(value: Any) -> bool:
     """True for ``None`` and float NaN."""
     return value is None or (isinstance(value, float) and math.isnan(value))

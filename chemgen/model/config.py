@@ -40,6 +40,10 @@ def positive_number(name: str, value: Any) -> str:
     return "" if _is_number(value) and value > 0 else f"{name} must be a positive number, not {value!r}"
 
 
+def non_negative_number(name: str, value: Any) -> str:
+    return "" if _is_number(value) and value >= 0 else f"{name} must be a non-negative number, not {value!r}"
+
+
 def share_below_one(name: str, value: Any) -> str:
     return "" if _is_number(value) and 0 <= value < 1 else f"{name} must be in [0, 1), not {value!r}"
 
@@ -87,6 +91,8 @@ class TrainConfig:
     lr_decay: bool = setting(True, "cosine decay of the learning rate to 10% over the steps", boolean, "--lr-decay")
     batch_size: int = setting(64, "names per minibatch", positive_int, "--batch-size")
     steps: int = setting(3000, "optimizer steps (the seed's num_iterations)", non_negative_int, "--steps")
+    epochs: float = setting(0.0, "train for this many passes over the training names instead of --steps "
+                                 "(0: use --steps)", non_negative_number, "--epochs")
     clip: str = setting("norm", "clip gradients by global norm or by value (the seed's clip)", one_of(list(CLIPPERS)),
                         "--clip", list(CLIPPERS))
     clip_value: float = setting(5.0, "clipping threshold", positive_number, "--clip-value")
@@ -116,6 +122,15 @@ class TrainConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# Fine-tuning a fitted model on a small series (a few dozen to a few thousand names): a gentler
+# step, passes over the set rather than a step count, a large held-out share watched often so the
+# best model is kept before the series is learnt by heart, and no short-name weighting.
+FINE_TUNE_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 1e-3, "epochs": 20.0, "batch_size": 16, "valid_fraction": 0.2, "eval_every": 5,
+    "lr_decay": False, "short_below": 0, "short_weight": 1.0, "n_print": 0,
+}
 
 
 def setting_names() -> tuple[str, ...]:

@@ -9,6 +9,7 @@ scoring live in chemgen.model.train, .sample and .score and work on a
 """
 from __future__ import annotations
 
+import hashlib
 import inspect
 import os
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 
 from chemgen.errors import ConfigError, ModelFileError
 from chemgen.model import modelfile
-from chemgen.model.config import TrainConfig, defaults, known_settings, setting_names
+from chemgen.model.config import FINE_TUNE_DEFAULTS, TrainConfig, defaults, known_settings, setting_names
 from chemgen.model.modelfile import Learned
 from chemgen.model.sample import Sample
 
@@ -83,8 +84,31 @@ class CharRNN:
         self._adopt(result)
         return self
 
-    def _adopt(self, result) -> None:
+    def fine_tune(self, names: Sequence[str], valid_names: Optional[Sequence[str]] = None,
+                  settings: Optional[dict[str, Any]] = None, **train_options) -> "CharRNN":
+        """Continue training this fitted model on a series of names, with small-set defaults; returns self.
+
+        settings override :data:`FINE_TUNE_DEFAULTS` (e.g. ``{"epochs": 40}``);
+        the architecture stays, the vocabulary grows by the series' new
+        characters, and the model records its parent.
+        """
+        from chemgen.model.train import TrainingInterrupted, fit
+
+        start = self._check_fitted()
+        self.set_params(**{**FINE_TUNE_DEFAULTS, **(settings or {})})
+        parent = getattr(self, "source_", {"model": "a model fitted in this session"})
+        try:
+            result = fit(self.train_config(), names, valid_names, init=start, **train_options)
+        except TrainingInterrupted as stop:
+            self._adopt(stop.result, parent)
+            raise
+        self._adopt(result, parent)
+        return self
+
+    def _adopt(self, result, parent: Optional[dict[str, Any]] = None) -> None:
         self.learned_, self.training_info_, self.history_ = result.learned, result.training, result.history
+        if parent is not None:
+            self.training_info_["parent"] = parent
 
     def score(self, names: Sequence[str]) -> np.ndarray:
         """Log-likelihood (natural log, end token included) of each name, shape (N,).
@@ -97,12 +121,12 @@ class CharRNN:
         return score_array(self._check_fitted(), names)
 
     def sample(self, n: int, temperature: float = 1.0, top_k: Optional[int] = None, prefix: str = "",
-               max_length: int = 200, random_state: Optional[int] = None) -> list[Sample]:
-        """n complete names as Sample(name, logp, logp_per_char, in_training)."""
+               max_length: int = 200, random_state: Optional[int] = None, grammar: bool = True) -> list[Sample]:
+        """n complete names as Sample(name, logp, logp_per_char, in_training); grammar keeps brackets balanced."""
         from chemgen.model.sample import sample_names
 
         return sample_names(self._check_fitted(), n, temperature=temperature, top_k=top_k, prefix=prefix,
-                            max_length=max_length, random_state=random_state)
+                            max_length=max_length, random_state=random_state, grammar=grammar)
 
     def in_training(self, names: list[str]) -> np.ndarray:
         """Which names were training names (from the fingerprint): (N,) bool."""
@@ -126,6 +150,7 @@ class CharRNN:
         history = training.pop("history", [])  # files written before the curve was stored have none
         model.learned_, model.training_info_ = learned, training
         model.history_ = history if isinstance(history, list) else []
+        model.source_ = {"model": str(path), "sha256": file_sha256(path)}
         return model
 
     def __repr__(self) -> str:
@@ -137,6 +162,14 @@ CharRNN.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined
     [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default) for name, default in defaults().items()]
 )
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def shipped_models() -> dict[str, Path]:

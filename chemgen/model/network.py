@@ -12,7 +12,7 @@ layer's input weights double as the character embedding) and the seed's
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -62,6 +62,39 @@ def expected_shapes(config: NetConfig) -> dict[str, tuple[int, ...]]:
     """Every parameter's shape, for validating a loaded model file."""
     params = init_params(config, np.random.default_rng(0))
     return {k: v.shape for k, v in params.items()}
+
+
+def vocab_axes(config: NetConfig) -> dict[str, int]:
+    """The axis of each parameter that is indexed by character (input weights, output layer)."""
+    now, grown = expected_shapes(config), expected_shapes(replace(config, vocab_size=config.vocab_size + 1))
+    return {k: next(i for i, (a, b) in enumerate(zip(now[k], grown[k])) if a != b) for k in now if now[k] != grown[k]}
+
+
+def grow_vocab(config: NetConfig, params: Params, old_rows: np.ndarray, vocab_size: int,
+               rng: np.random.Generator) -> tuple[NetConfig, Params]:
+    """Parameters for a larger vocabulary: old characters keep their weights at their new indices.
+
+    old_rows (V_old,) gives each old character's index in the new vocabulary.
+    New characters' input and output weights are drawn as at initialisation;
+    their output bias starts 2 nats below the lowest old one, so a character
+    the model has never seen starts rare.
+    """
+    new_config = replace(config, vocab_size=vocab_size)
+    fresh = init_params(new_config, rng)
+    grown: Params = {}
+    for key, value in params.items():
+        axis = vocab_axes(config).get(key)
+        if axis is None:
+            grown[key] = value.copy()
+            continue
+        out = fresh[key]
+        if value.ndim == 1:
+            out[:] = value.min() - 2.0
+        index = [slice(None)] * value.ndim
+        index[axis] = old_rows
+        out[tuple(index)] = value
+        grown[key] = out
+    return new_config, grown
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 
 from chemgen.errors import ConfigError
 from chemgen.model import network
+from chemgen.model.grammar import BracketGrammar
 from chemgen.model.modelfile import Learned
 
 MAX_BATCH = 2048
@@ -55,10 +56,11 @@ def draw(logits: np.ndarray, temperature: float, top_k: Optional[int], rng: np.r
 
 
 def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 rng: np.random.Generator, grammar: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tokens (B, max_length), their log-likelihood (B,), and which names ended (B,).
 
-    Only names still running are computed: ended rows leave the batch.
+    Only names still running are computed: ended rows leave the batch. With
+    ``grammar``, brackets are kept balanced (:mod:`chemgen.model.grammar`).
     """
     config, params = model.config, model.params
     states = network.initial_states(config, batch)
@@ -68,12 +70,16 @@ def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional
     done = np.zeros(batch, dtype=bool)  # (B,)
     active = np.arange(batch)  # (A,) rows still running
     current = np.zeros(batch, dtype=np.int32)  # (A,) the boundary token starts every name
+    brackets = BracketGrammar(model.vocab, batch) if grammar else None
     for t in range(max_length + 1):
         logits, states = network.step_logits(config, params, current, states)  # (A, V)
         if t < len(forced):
             current = np.full(len(active), forced[t], dtype=np.int32)
         else:
-            current = draw(logits, temperature, top_k, rng)
+            shaped = logits if brackets is None else brackets.mask(logits, active)
+            current = draw(shaped, temperature, top_k, rng)
+        if brackets is not None:
+            brackets.advance(active, current)
         log_probs = network.log_softmax(logits.astype(np.float64))  # (A, V)
         logp[active] += np.take_along_axis(log_probs, current[:, None], 1)[:, 0]
         if t < max_length:
@@ -89,8 +95,12 @@ def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional
 
 
 def sample_names(model: Learned, n: int, temperature: float = 1.0, top_k: Optional[int] = None, prefix: str = "",
-                 max_length: int = 200, random_state: Optional[int] = None, max_attempts: int = 10) -> list[Sample]:
-    """n complete names with their log-likelihoods, flagged when they copy a training name."""
+                 max_length: int = 200, random_state: Optional[int] = None, max_attempts: int = 10,
+                 grammar: bool = True) -> list[Sample]:
+    """n complete names with their log-likelihoods, flagged when they copy a training name.
+
+    grammar: keep brackets balanced while sampling (the log-likelihood stays the model's own).
+    """
     check_sampling_options(model, n, temperature, top_k, prefix, max_length)
     rng = np.random.default_rng(random_state)
     names: list[str] = []
@@ -100,7 +110,7 @@ def sample_names(model: Learned, n: int, temperature: float = 1.0, top_k: Option
         if missing <= 0:
             break
         batch = min(MAX_BATCH, max(missing + missing // 8 + 1, 1))
-        tokens, logp, done = sample_batch(model, batch, temperature, top_k, prefix, max_length, rng)
+        tokens, logp, done = sample_batch(model, batch, temperature, top_k, prefix, max_length, rng, grammar)
         complete = np.flatnonzero(done & (tokens[:, 0] != 0))  # ended, and not an empty name
         for row in complete[:missing]:
             names.append(model.vocab.decode(tokens[row]))

@@ -18,7 +18,7 @@ import os
 import signal
 import threading
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
@@ -181,14 +181,17 @@ def fit(
     resume: Optional[str | os.PathLike] = None,
     best_path: Optional[str | os.PathLike] = None,
     log: Optional[Callable[[str], None]] = None,
+    init: Optional[Learned] = None,
 ) -> TrainResult:
-    """Train a new model on names; returns the best parameters by validation loss.
+    """Train a model on names (a new one, or ``init`` fine-tuned); returns the best parameters by validation loss.
 
     checkpoint / checkpoint_every: where and how often (in steps) to write the
     full training state; it is also written at the end and on Ctrl-C.
     resume: a checkpoint to continue from (same names, same architecture).
     best_path: a model file rewritten whenever validation improves.
     log: called with one line per evaluation (None: silent).
+    init: a fitted model to start from (its architecture and parameters; its
+    vocabulary grows by the names' new characters).
     """
     names = validate_names(names)
     rng = np.random.default_rng(config.random_state)
@@ -196,7 +199,10 @@ def fit(
         train_names, valid_names = split_names(names, config.valid_fraction, rng)
     else:
         train_names, valid_names = names, validate_names(valid_names, "validation names")
-    run = _prepare(config, train_names, valid_names, rng)
+    if config.epochs:
+        config = replace(config, steps=max(1, math.ceil(config.epochs * len(train_names) / config.batch_size)))
+    run = _prepare(config, train_names, valid_names, rng) if init is None else \
+        _prepare_from(init, config, train_names, valid_names, rng, log or (lambda _: None))
     if resume is not None:
         _restore(run, resume)
     data = run.learned.vocab.encode_padded(train_names)
@@ -210,6 +216,28 @@ def _prepare(config: TrainConfig, train_names: list[str], valid_names: list[str]
     net = NetConfig(config.cell, config.hidden_size, config.num_layers, vocab.size, config.dtype)
     learned = Learned(net, network.init_params(net, rng), vocab, modelfile.name_hashes(train_names))
     return Run(config, learned, _copy(learned.params), {"n_train": len(train_names), "n_valid": len(valid_names)},
+               rng, make_optimizer(config.optimizer, config.learning_rate))
+
+
+def _prepare_from(init: Learned, config: TrainConfig, train_names: list[str], valid_names: list[str],
+                  rng: np.random.Generator, log: Callable[[str], None]) -> Run:
+    """A run that starts from a fitted model: same architecture, its parameters, a grown vocabulary."""
+    net = init.config
+    if (config.cell, config.hidden_size, config.num_layers, config.dtype) != (net.cell, net.hidden_size,
+                                                                           net.num_layers, net.dtype):
+        raise ConfigError(f"fine-tuning keeps the starting model's architecture ({net.cell}, {net.hidden_size} "
+                          f"units, {net.num_layers} layers, {net.dtype}); do not change cell, hidden size, "
+                          f"layers or dtype")
+    vocab = Vocab.from_names(train_names + valid_names + [init.vocab.chars])
+    new_chars = sorted(set(vocab.chars) - set(init.vocab.chars))
+    old_rows = np.array([vocab.char_to_ix[c] for c in init.vocab.ix_to_char])  # (V_old,)
+    net, params = network.grow_vocab(net, init.params, old_rows, vocab.size, rng)
+    if new_chars:
+        log(f"vocabulary grown by {len(new_chars)} new character(s) {''.join(new_chars)!r}: their weights start "
+            f"fresh, the rest are the starting model's")
+    fingerprint = np.union1d(init.fingerprint, modelfile.name_hashes(train_names)).astype(np.uint64)
+    learned = Learned(net, params, vocab, fingerprint)
+    return Run(config, learned, _copy(params), {"n_train": len(train_names), "n_valid": len(valid_names)},
                rng, make_optimizer(config.optimizer, config.learning_rate))
 
 

@@ -2,7 +2,7 @@
 
 Needs a SMILES on the candidate (put there by the ``opsin`` or ``pubchem``
 filter earlier in the chain). Annotates every property of
-:data:`chemgen.chem.PROPERTY_NAMES` and, when the candidate has none, its InChIKey.
+:data:`chemgen.chem.molecules.PROPERTY_NAMES`, the Murcko ``scaffold`` and, when the candidate has none, its InChIKey.
 
 Options (all optional)::
 
@@ -101,6 +101,7 @@ class RDKitFilter:
         if mol is None:
             return Verdict(False, 0.0, f"sanitisation failed: {error}")
         annotations: dict[str, Any] = chem.compute_properties(mol)
+        annotations["scaffold"] = chem.scaffold_of(mol)
         if not candidate.inchikey:
             annotations["inchikey"] = chem.inchikey_of(mol)
         problems = [p for p in (r.violation(annotations[r.prop]) for r in self.ranges) if p]

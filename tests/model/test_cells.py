@@ -136,3 +136,38 @@ def test_packed_and_padded_batches_agree(cell):
     assert loss_a == pytest.approx(loss_b, rel=1e-12)
     for key in grads_a:
         np.testing.assert_allclose(grads_a[key], grads_b[key], atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_every_cell_has_the_whole_protocol(cell):
+    from chemgen.model.cells import Cell
+
+    members = [name for name in vars(Cell) if not name.startswith("_")] + list(Cell.__annotations__)
+    for member in set(members):
+        assert hasattr(CELLS[cell], member), f"{cell} lacks {member}"
+    assert CELLS[cell].name == cell
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_step_by_step_equals_the_whole_forward_pass(cell):
+    vocab = Vocab.from_names(PACKED)
+    config, params = perturbed_params(cell, 2, vocab)
+    inputs, _, _ = vocab.encode_batch(PACKED)  # (T, B)
+    logits, _, _ = network.forward(config, params, inputs, train=False)  # (T, B, V)
+    states = network.initial_states(config, inputs.shape[1])
+    for t in range(inputs.shape[0]):
+        step, states = network.step_logits(config, params, inputs[t], states)  # (B, V)
+        np.testing.assert_allclose(step, logits[t], atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_sampled_logp_equals_the_score_for_every_cell(cell):
+    from chemgen.model.modelfile import Learned
+    from chemgen.model.sample import sample_names
+    from chemgen.model.score import score_array
+
+    vocab = Vocab.from_names(NAMES)
+    config, params = perturbed_params(cell, 2, vocab)
+    learned = Learned(config, params, vocab, np.zeros(0, dtype=np.uint64))
+    samples = sample_names(learned, 20, temperature=1.5, max_length=12, random_state=0)
+    np.testing.assert_allclose([s.logp for s in samples], score_array(learned, [s.name for s in samples]), rtol=1e-9)

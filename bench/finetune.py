@@ -1,0 +1,127 @@
+"""Fine-tuning on a series the prior never saw: prior against fine-tuned model, 1,000 samples each.
+
+The series is one Murcko scaffold's molecules from MOSES ``test_scaffolds``
+(scaffolds absent from MOSES training), read from the molsets 0.3.1 wheel.
+Part of it is used for fine-tuning (named by openclatura, checked by OPSIN),
+the rest is held out. For each model it prints validity, the share of valid
+samples containing the series' scaffold, the mean nearest-neighbour Tanimoto
+similarity to the held-out molecules, novelty against the series, and the
+fine-tuning wall time.
+
+    pip download --no-deps --dest datasets/downloads molsets==0.3.1
+    python bench/finetune.py --prior systematic            # or druglike, or a model file
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from bench.common import ROOT, print_table  # noqa: E402
+from chemgen import CharRNN, load  # noqa: E402
+from chemgen.chem import molecules as chem  # noqa: E402
+from chemgen.filters import Candidate, FilterStage  # noqa: E402
+from chemgen.series import load_series  # noqa: E402
+
+WHEEL = ROOT / "datasets" / "downloads" / "molsets-0.3.1-py3-none-any.whl"
+SCAFFOLD_FILE = "moses/dataset/data/test_scaffolds.csv.gz"
+
+
+def scaffold_series(wheel: Path, size: int, min_rings: int, seed: int) -> tuple[str, list[str]]:
+    """The scaffold whose molecule count is nearest above ``size`` (at least min_rings rings) and size of its molecules."""
+    from rdkit.Chem import rdMolDescriptors
+
+    with zipfile.ZipFile(wheel) as archive:
+        text = gzip.decompress(archive.read(SCAFFOLD_FILE)).decode()
+    smiles = [line.split(",")[0] for line in io.StringIO(text).read().splitlines()[1:]]
+    by_scaffold: dict[str, list[str]] = {}
+    for smi in smiles:
+        scaffold = chem.scaffold_of(chem.mol_from_smiles(smi))
+        if scaffold and rdMolDescriptors.CalcNumRings(chem.mol_from_smiles(scaffold)) >= min_rings:
+            by_scaffold.setdefault(scaffold, []).append(smi)
+    counts = Counter({k: len(v) for k, v in by_scaffold.items() if len(v) >= size})
+    scaffold = min(counts, key=lambda k: (counts[k], k))
+    rng = np.random.default_rng(seed)
+    members = by_scaffold[scaffold]
+    return scaffold, [members[i] for i in rng.choice(len(members), size, replace=False)]
+
+
+def fingerprints(smiles: list[str]) -> list:
+    return [chem.morgan_fingerprint(chem.mol_from_smiles(s)) for s in smiles]
+
+
+def figures(model: CharRNN, stage: FilterStage, scaffold: str, series_keys: set[str], held_out_fps: list,
+            samples: int, seed: int) -> dict[str, float]:
+    from rdkit import DataStructs
+
+    names = [s.name for s in model.sample(samples, random_state=seed)]
+    checked = stage.run([Candidate(n) for n in names])
+    valid = [c for c in checked if c.passed and c.smiles]
+    query = chem.mol_from_smiles(scaffold)
+    mols = [chem.mol_from_smiles(c.smiles) for c in valid]
+    with_scaffold = sum(m is not None and m.HasSubstructMatch(query) for m in mols)
+    nearest = [max(DataStructs.BulkTanimotoSimilarity(fp, held_out_fps)) for fp in fingerprints([c.smiles for c in valid])
+               if fp is not None]
+    share = lambda part, whole: part / whole if whole else float("nan")  # noqa: E731
+    return {
+        "validity": share(len(valid), len(names)),
+        "scaffold": share(with_scaffold, len(valid)),
+        "nn_sim": float(np.mean(nearest)) if nearest else float("nan"),
+        "novel": share(sum(c.inchikey not in series_keys for c in valid), len(valid)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prior", default="systematic", help="shipped model name or model file (default systematic)")
+    parser.add_argument("--wheel", default=str(WHEEL), help="the molsets 0.3.1 wheel")
+    parser.add_argument("--size", type=int, default=80, help="molecules in the series (default 80)")
+    parser.add_argument("--train-share", type=float, default=0.75, help="share used for fine-tuning (default 0.75)")
+    parser.add_argument("--min-rings", type=int, default=2, help="rings in the scaffold, at least (default 2)")
+    parser.add_argument("--samples", type=int, default=1000, help="samples per model (default 1000)")
+    parser.add_argument("--epochs", type=float, default=20.0, help="fine-tuning passes over the series (default 20)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="fine-tuning learning rate (default 1e-3)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    scaffold, series = scaffold_series(Path(args.wheel), args.size, args.min_rings, args.seed)
+    cut = int(round(len(series) * args.train_share))
+    tuning, held_out = series[:cut], series[cut:]
+    series_keys = {chem.inchikey_of(chem.mol_from_smiles(s)) for s in series}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "series.smi"
+        path.write_text("".join(f"{s} m{i}\n" for i, s in enumerate(tuning)))
+        named = load_series(str(path))
+    print(f"series: scaffold {scaffold}, {len(series)} molecules from MOSES test_scaffolds; "
+          f"fine-tuning on {len(named.names)} named of {len(tuning)}, {len(held_out)} held out")
+    prior = load(args.prior)
+    start = time.perf_counter()
+    tuned = load(args.prior).fine_tune(named.names, settings={"epochs": args.epochs, "learning_rate": args.lr,
+                                                              "random_state": args.seed})
+    tune_seconds = time.perf_counter() - start
+    held_out_fps = [fp for fp in fingerprints(held_out) if fp is not None]
+    with FilterStage("opsin,rdkit") as stage:
+        rows = []
+        for label, model in (("prior", prior), ("fine-tuned", tuned)):
+            f = figures(model, stage, scaffold, series_keys, held_out_fps, args.samples, args.seed)
+            rows.append((label, f"{100 * f['validity']:.1f}%", f"{100 * f['scaffold']:.1f}%", f"{f['nn_sim']:.3f}",
+                         f"{100 * f['novel']:.1f}%"))
+    print_table(["model", "validity", "with scaffold", "NN sim (held out)", "not in series"], rows)
+    print(f"fine-tuning: {tuned.training_info_['steps_done']} steps, {tune_seconds:.1f} s wall "
+          f"(best held-out loss {tuned.training_info_['best_valid_loss']:.4f} nats/char at step "
+          f"{tuned.training_info_['best_step']}); validity ratio fine-tuned/prior "
+          f"{float(rows[1][1][:-1]) / float(rows[0][1][:-1]):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Reading a chemist's molecules: SMILES (.smi), tables (.csv/.tsv), SDF and plain name lists (.txt).
+
+Each file gives :class:`Record` objects, one per line or SDF record, carrying
+a structure (SMILES) or a name, and a problem when the record is unreadable,
+so a bad record is reported by number and the rest go on. The format comes
+from the extension unless given (``--input-format``).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+from chemgen.errors import ConfigError
+from chemgen.io.names import iter_names
+
+INPUT_FORMATS = ("txt", "smi", "csv", "tsv", "sdf")
+EXTENSIONS = {".txt": "txt", ".smi": "smi", ".smiles": "smi", ".csv": "csv", ".tsv": "tsv", ".sdf": "sdf",
+              ".sd": "sdf"}
+SMILES_COLUMNS, NAME_COLUMNS, TITLE_COLUMNS = ("smiles",), ("name", "iupac_name", "iupac"), ("title", "id", "name")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One input record: a structure or a name, or the problem that stopped it being read."""
+
+    number: int  # line number, or SDF record number (from 1)
+    smiles: Optional[str] = None
+    name: Optional[str] = None
+    title: str = ""
+    problem: str = ""
+
+
+def input_format(path: str, given: Optional[str] = None) -> str:
+    """The format named (``--input-format``) or the one the extension implies; ``-`` reads names."""
+    if given is not None:
+        if given not in INPUT_FORMATS:
+            raise ConfigError(f"input format must be one of {', '.join(INPUT_FORMATS)}, not {given!r}")
+        return given
+    if path == "-":
+        return "txt"
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise ConfigError(f"cannot tell the format of {path} from its extension "
+                          f"(known: {', '.join(sorted(EXTENSIONS))}); give --input-format")
+    return EXTENSIONS[suffix]
+
+
+def read_records(path: str, fmt: str) -> Iterator[Record]:
+    """Every record of the file in the given format."""
+    if fmt != "txt" and path != "-" and not Path(path).is_file():
+        what = "is a directory, not a file" if Path(path).is_dir() else "does not exist"
+        raise ConfigError(f"input file {path!r} {what}")
+    readers = {"txt": _names, "smi": _smiles_lines, "csv": _table, "tsv": _table, "sdf": _sdf}
+    return readers[fmt](path, fmt)
+
+
+def _names(path: str, fmt: str) -> Iterator[Record]:
+    for number, name in iter_names(path):
+        yield Record(number, name=name)
+
+
+def _smiles_lines(path: str, fmt: str) -> Iterator[Record]:
+    """SMILES, then an optional title after white space; '#' lines and a 'smiles' header are skipped."""
+    for number, line in iter_names(path):
+        smiles, title = (line.split(None, 1) + [""])[:2]
+        if line.startswith("#") or (number == 1 and smiles.lower() == "smiles"):
+            continue
+        yield Record(number, smiles=smiles, title=title.strip())
+
+
+def _column(header: list[str], wanted: tuple[str, ...]) -> Optional[str]:
+    lowered = {column.strip().lower(): column for column in header}
+    return next((lowered[w] for w in wanted if w in lowered), None)
+
+
+def _table(path: str, fmt: str) -> Iterator[Record]:
+    """A table with a ``smiles`` or ``name`` column (and an optional title/id column)."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t" if fmt == "tsv" else ",")
+        header = reader.fieldnames or []
+        smiles_col, name_col = _column(header, SMILES_COLUMNS), _column(header, NAME_COLUMNS)
+        if smiles_col is None and name_col is None:
+            raise ConfigError(f"{path}: no 'smiles' or 'name' column (columns: {', '.join(header) or 'none'})")
+        title_col = _column([c for c in header if c not in (smiles_col,)], TITLE_COLUMNS) if smiles_col else None
+        for row in reader:
+            number = reader.line_num
+            title = (row.get(title_col) or "").strip() if title_col else ""
+            if smiles_col:
+                smiles = (row.get(smiles_col) or "").strip()
+                yield Record(number, smiles=smiles, title=title, problem="" if smiles else "empty SMILES")
+            else:
+                name = (row.get(name_col) or "").strip()
+                yield Record(number, name=name, problem="" if name else "empty name")
+
+
+def _sdf(path: str, fmt: str) -> Iterator[Record]:
+    """SDF records read by RDKit; an unreadable record is reported by its number."""
+    from rdkit import Chem
+
+    from chemgen.chem.molecules import quiet_rdkit, smiles_of
+
+    with quiet_rdkit():
+        supplier = Chem.SDMolSupplier(str(path))
+        for number, mol in enumerate(supplier, start=1):
+            if mol is None:
+                yield Record(number, problem="RDKit cannot read this SDF record")
+                continue
+            title = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
+            yield Record(number, smiles=smiles_of(mol), title=title)

@@ -1,0 +1,74 @@
+"""A chemist's series as names: molecules from any input file, named and verified, with per-record reasons.
+
+``load_series("actives.sdf")`` reads the records, names every structure with
+openclatura and keeps a name only when OPSIN reads it back to the same
+structure. Records that cannot be used are reported (record number, SMILES,
+reason) and left out; the rest go on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from chemgen.chem.namer import name_molecules
+from chemgen.chem.opsin import OpsinProcess
+from chemgen.errors import ConfigError
+from chemgen.io.molecules import Record, input_format, read_records
+
+CHUNK = 500
+
+
+@dataclass
+class Series:
+    """The usable names of an input file, with what was left out and why."""
+
+    names: list[str] = field(default_factory=list)
+    smiles: list[Optional[str]] = field(default_factory=list)  # the source structure of each name (None for names)
+    titles: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # "record N (SMILES): reason"
+    total: int = 0  # records read
+
+    def summary(self) -> str:
+        return f"used {len(self.names)} of {self.total} records ({len(self.problems)} left out)"
+
+
+def load_series(path: str, fmt: Optional[str] = None) -> Series:
+    """Names for every usable record of ``path`` (format from the extension unless given)."""
+    fmt = input_format(path, fmt)
+    series, pending = Series(), []
+    with OpsinProcess() as opsin:
+        for record in read_records(path, fmt):
+            series.total += 1
+            if record.problem:
+                series.problems.append(_problem(record, record.problem))
+            elif record.smiles is None:
+                _keep(series, record.name, None, record.title)
+            else:
+                pending.append(record)
+                if len(pending) >= CHUNK:
+                    _name_all(series, pending, opsin)
+        _name_all(series, pending, opsin)
+    if not series.names:
+        raise ConfigError(f"{path}: no usable molecules or names ({series.total} records read"
+                          + (f"; first problem: {series.problems[0]}" if series.problems else "") + ")")
+    return series
+
+
+def _name_all(series: Series, records: list[Record], opsin: OpsinProcess) -> None:
+    for record, named in zip(records, name_molecules([r.smiles for r in records], opsin)):
+        if named.name is None:
+            series.problems.append(_problem(record, named.reason))
+        else:
+            _keep(series, named.name, record.smiles, record.title)
+    records.clear()
+
+
+def _keep(series: Series, name: str, smiles: Optional[str], title: str) -> None:
+    series.names.append(name)
+    series.smiles.append(smiles)
+    series.titles.append(title)
+
+
+def _problem(record: Record, reason: str) -> str:
+    what = f" ({record.smiles})" if record.smiles else ""
+    return f"record {record.number}{what}: {reason}"

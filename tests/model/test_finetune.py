@@ -1,0 +1,56 @@
+"""Fine-tuning: start from a fitted model, grow its vocabulary, keep its architecture, record its parent."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from chemgen import CharRNN
+from chemgen.errors import ConfigError
+from chemgen.model import network
+
+SERIES = ["4-bromobutanol", "4-bromopentanol", "4-bromohexanol", "4-bromoheptanol", "4-bromooctanol"] * 3
+
+
+def test_growing_the_vocabulary_keeps_every_old_weight(tiny_model):
+    learned = tiny_model.learned_
+    chars = learned.vocab.ix_to_char
+    new_vocab = sorted(set(chars[1:]) | {"4", "Z"})
+    old_rows = np.array([0] + [1 + new_vocab.index(c) for c in chars[1:]])
+    config, params = network.grow_vocab(learned.config, learned.params, old_rows, len(new_vocab) + 1,
+                                        np.random.default_rng(0))
+    assert config.vocab_size == learned.config.vocab_size + 2
+    for key, axis in network.vocab_axes(learned.config).items():
+        np.testing.assert_array_equal(np.take(params[key], old_rows, axis=axis), learned.params[key])
+    new = [1 + new_vocab.index(c) for c in "4Z"]
+    assert params["by"][new].max() < learned.params["by"].min()  # unseen characters start rare
+
+
+def test_fine_tune_learns_the_series_and_records_its_parent(tiny_model_path):
+    model = CharRNN.load(tiny_model_path)
+    before = model.learned_
+    model.fine_tune(SERIES, settings={"epochs": 150, "learning_rate": 3e-3, "random_state": 0})
+    assert model.net_config_.hidden_size == before.config.hidden_size and "4" in model.vocab_.chars
+    assert model.training_info_["parent"]["model"] == str(tiny_model_path)
+    assert len(model.training_info_["parent"]["sha256"]) == 64
+    assert model.valid_fraction == 0.2 and model.batch_size == 16  # the small-set defaults
+    assert model.in_training(["4-bromobutanol"]).all()  # the series joins the training fingerprint
+    samples = [s.name for s in model.sample(100, random_state=0)]
+    assert sum(s.startswith("4-bromo") for s in samples) > 20
+
+
+def test_fine_tune_keeps_the_architecture(tiny_model_path):
+    with pytest.raises(ConfigError, match="keeps the starting model's architecture"):
+        CharRNN.load(tiny_model_path).fine_tune(SERIES, settings={"hidden_size": 8})
+
+
+def test_cli_fine_tunes_on_molecules_and_reports_bad_records(tiny_model_path, tmp_path):
+    series = tmp_path / "series.smi"
+    series.write_text("OCCCCBr s1\nOCCCCCBr s2\nnot_a_smiles s3\nOCCCCCCBr s4\nOCCCCCCCBr s5\n")
+    out = tmp_path / "series.npz"
+    proc = subprocess.run([sys.executable, "-m", "chemgen.cli", "train", str(series), "--init", str(tiny_model_path),
+                           "--out", str(out), "--epochs", "5", "--seed", "0"], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "record 3 (not_a_smiles): unreadable SMILES" in proc.stderr and "used 4 of 5 records" in proc.stderr
+    assert CharRNN.load(out).training_info_["parent"]["model"] == str(tiny_model_path)
