@@ -7,9 +7,11 @@
     chemgen.generate(n=50, filters=["opsin", "rdkit"], seed=0)
     chemgen.check(["ethanol", "notachemical"], filters=["opsin"])
     chemgen.optimize("opsin,rdkit,similar(to=lead.smi)", steps=300, out="agent.npz")   # goal-directed
+    results.to_frame(mols=True)                     # a pandas DataFrame (chemgen[notebook]); chemgen.to_frame(cands)
 """
 from chemgen.errors import ChemgenError, ConfigError, FilterError, ModelFileError, VocabularyError
 from chemgen.filters import Candidate, Verdict, inject_filter
+from chemgen.io.frames import to_frame
 from chemgen.model.estimator import CharRNN, load, shipped_models
 from chemgen.pipeline import check, generate
 from chemgen.goal import optimize
@@ -18,5 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CharRNN", "load", "shipped_models", "generate", "check", "optimize", "Candidate", "Verdict", "inject_filter",
+    "to_frame",
     "ChemgenError", "ConfigError", "FilterError", "ModelFileError", "VocabularyError",
 ]

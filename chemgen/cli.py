@@ -1,4 +1,4 @@
-"""The ``chemgen`` command: train, generate, score, filter, evaluate, filters, optimize.
+"""The ``chemgen`` command: train, generate, score, filter, evaluate, filters, optimize, report.
 
 Errors are one line on stderr with exit status 2, never a traceback; Ctrl-C
 exits 130 (training saves a checkpoint first). Progress bars show on a
@@ -342,6 +342,8 @@ def prepare_output(args) -> None:
     from chemgen.io.atomic import check_writable
     from chemgen.io.writers import FILE_FORMATS, IMAGE_FORMATS
 
+    if args.format is None and args.output and args.output.lower().endswith((".html", ".htm")):
+        args.format = "html"  # a page asked for by its name
     if args.format is None:
         args.format = "table" if args.output is None and sys.stdout.isatty() else "csv"
     if args.format in FILE_FORMATS and not args.output:
@@ -429,6 +431,8 @@ def add_evaluate(sub) -> None:
     p.add_argument("--train", help="training names file: structural novelty against its structures "
                                    "(default: against the shipped known-compounds index)")
     p.add_argument("--json", dest="json_out", help="also write the figures as JSON to this file (- for stdout)")
+    p.add_argument("--report", help="also write a self-contained HTML report (figures, property plots, structures, "
+                                    "training curve) to this file; needs chemgen[notebook]")
     add_grammar_option(p)
     p.set_defaults(run=run_evaluate)
 
@@ -518,6 +522,30 @@ def run_optimize(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- report
+
+
+def add_report(sub) -> None:
+    p = sub.add_parser("report", help="a model's card and training curve as an HTML page",
+                       description="Write a self-contained HTML page with a model's card and training curve.")
+    p.add_argument("model", nargs="?", help="model file or shipped model name (default: the shipped systematic model)")
+    p.add_argument("--output", "-o", required=True, help="HTML file to write")
+    p.set_defaults(run=run_report)
+
+
+def run_report(args) -> int:
+    from chemgen.io.atomic import check_writable
+    from chemgen.model.estimator import CharRNN, resolve_model
+    from chemgen.report import check_report_dependencies, write_model_report
+
+    check_writable(args.output, "--output")
+    check_report_dependencies()
+    path = resolve_model(args.model)
+    write_model_report(args.output, CharRNN.load(path), str(path))
+    print(f"chemgen: wrote the model report to {args.output}", file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -528,7 +556,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chemgen {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     sub.required = True
-    for add in (add_train, add_generate, add_score, add_filter, add_evaluate, add_filters, add_optimize):
+    for add in (add_train, add_generate, add_score, add_filter, add_evaluate, add_filters, add_optimize,
+                add_report):
         add(sub)
     return parser
 

@@ -117,22 +117,33 @@ def held_out_nll(model, names: Sequence[str]) -> tuple[float, int]:
 def evaluate(model, samples: int = 10000, reference: Optional[Sequence[str]] = None, temperature: float = 1.0,
              seed: int = 0, train_file: Optional[str] = None, grammar: bool = True) -> dict[str, Any]:
     """All figures for the model (and the reference names) as a JSON-ready dict."""
+    return evaluate_checked(model, samples, reference, temperature, seed, train_file, grammar)[0]
+
+
+def evaluate_checked(model, samples: int = 10000, reference: Optional[Sequence[str]] = None,
+                     temperature: float = 1.0, seed: int = 0, train_file: Optional[str] = None, grammar: bool = True,
+                     ) -> tuple[dict[str, Any], list[Candidate], list[Candidate]]:
+    """:func:`evaluate`'s figures, plus the checked samples and reference names (for the HTML report)."""
     rng = np.random.default_rng(seed)
     names = [s.name for s in model.sample(samples, temperature=temperature, random_state=seed, grammar=grammar)]
+    checked_reference: list[Candidate] = []
     with FilterStage(VALIDITY_FILTERS) as stage:  # one OPSIN process for the whole evaluation
         train_keys, against = training_structures(stage, train_file)
         result: dict[str, Any] = {"samples": samples, "temperature": temperature, "seed": seed, "grammar": grammar,
                                   "structures_novel_against": against}
-        sampled = check_in_chunks(stage, names, "checking samples")
-        result["model"] = structure_figures(sampled, model.in_training(names), train_keys, rng)
+        checked = check_in_chunks(stage, names, "checking samples")
+        flags = model.in_training(names)
+        for cand, flag in zip(checked, flags):
+            cand.in_training = bool(flag)
+        result["model"] = structure_figures(checked, flags, train_keys, rng)
         if reference:
             reference = list(reference)
             nll, skipped = held_out_nll(model, reference)
             result["model"]["nll"], result["reference_unscorable"] = nll, skipped
             checked_reference = check_in_chunks(stage, reference, "checking reference")
             result["reference"] = structure_figures(checked_reference, model.in_training(reference), train_keys, rng)
-            result["model"].update(benchmark_figures(sampled, checked_reference))
-    return result
+            result["model"].update(benchmark_figures(checked, checked_reference))
+    return result, checked, checked_reference
 
 
 def benchmark_figures(sampled: list[Candidate], reference: list[Candidate]) -> dict[str, Any]:
@@ -159,19 +170,19 @@ FIGURES = [("nll", "held-out NLL (nats/char)"), ("validity", "validity"), ("uniq
 PERCENT_FIGURES = {"validity", "uniqueness", "novelty_names", "novelty_structures", "unique@1000", "unique@10000"}
 
 
+def figure_text(key: str, value: Any) -> str:
+    """One figure as the table shows it: NLL to 4 places, diversity to 3, the rest as percentages."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.4f}" if key == "nll" else f"{100 * value:.1f}%" if key != "diversity" else f"{value:.3f}"
+
+
 def format_table(result: dict[str, Any]) -> str:
     """The figures as an aligned two- or three-column table."""
     columns = ["model"] + (["reference"] if "reference" in result else [])
     lines = [f"{'figure':<28}" + "".join(f"{c:>12}" for c in columns)]
     for key, label in FIGURES:
-        if all(result[column].get(key) is None for column in columns):
-            continue
-        cells = []
-        for column in columns:
-            value = result[column].get(key)
-            cells.append("" if value is None or (isinstance(value, float) and math.isnan(value)) else
-                         f"{100 * value:.1f}%" if key in PERCENT_FIGURES else f"{value:.4f}" if key == "nll"
-                         else f"{value:.3f}")
+        cells = [figure_text(key, result[column].get(key)) for column in columns]
         lines.append(f"{label:<28}" + "".join(f"{c:>12}" for c in cells))
     lines.append(f"({result['samples']} samples at temperature {result['temperature']}; "
                  f"structural novelty against {result['structures_novel_against']})")
@@ -185,10 +196,24 @@ def evaluate_cli(args) -> int:
 
     if args.json_out and args.json_out != "-":
         check_writable(args.json_out, "--json")
+    report = getattr(args, "report", None)
+    if report:
+        check_writable(report, "--report")
+        from chemgen.report import check_report_dependencies
+
+        check_report_dependencies()
     model = load(args.model)
     reference = read_training_names(args.reference) if args.reference else None
-    result = evaluate(model, args.samples, reference, args.temperature, args.seed, args.train, args.grammar)
+    result, checked, checked_reference = evaluate_checked(model, args.samples, reference, args.temperature, args.seed,
+                                                          args.train, args.grammar)
     print(format_table(result))
+    if report:
+        from chemgen.model.estimator import resolve_model
+        from chemgen.report import write_evaluation_report
+
+        write_evaluation_report(report, result, checked, checked_reference, model,
+                                str(resolve_model(args.model)), args.reference)
+        print(f"chemgen: wrote the report to {report}", file=sys.stderr)
     if args.json_out == "-":
         print(json.dumps(result, indent=2))
     elif args.json_out:

@@ -18,7 +18,7 @@ from chemgen.errors import ConfigError
 from chemgen.filters import DEFAULT_FILTERS, Candidate, Collector, FilterStage, FilterStats, Results, check_rank_by
 from chemgen.io.names import name_list
 from chemgen.io.progress import progress_bar
-from chemgen.model.estimator import CharRNN, load
+from chemgen.model.estimator import DEFAULT_MODEL, CharRNN, load
 from chemgen.model.sample import Sample, SamplingFailed, check_sampling_options, draw_names
 from chemgen.model.score import score_names
 
@@ -68,6 +68,7 @@ def generate(
     workers (chemgen.distributed); the same seed and task_size give the same
     candidates however many workers there are.
     """
+    label = model_label(model)
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ConfigError(f"n must be a non-negative integer, not {n!r}")
     if n > MAX_N:
@@ -93,7 +94,25 @@ def generate(
             bar.n = min(n, len(collector))
             bar.refresh()
         bar.close()
-    return collector.results(n, rank_by)
+    results = collector.results(n, rank_by)
+    results.settings = {"model": label, "filters": filters_label(filters), "n": n, **sampling, "seed": seed,
+                        "rank_by": rank_by, "max_tries": max_tries or 20 * n + 1000, "dedupe": dedupe,
+                        **{f"filter option {k}": v for k, v in (filter_options or {}).items()}}
+    return results
+
+
+def model_label(model: Any) -> str:
+    """How a run names its model in reports: the file or shipped name as given, or the estimator."""
+    if model is None:
+        return f"{DEFAULT_MODEL} (shipped default)"
+    return repr(model) if isinstance(model, CharRNN) else str(model)
+
+
+def filters_label(filters: Any) -> str:
+    """A filter spec as text: the spec string, or the names of filter objects joined by commas."""
+    if isinstance(filters, str):
+        return filters
+    return ",".join(f if isinstance(f, str) else str(getattr(f, "name", f)) for f in filters)
 
 
 def _one_seed(seed: Optional[int], random_state: Optional[int]) -> Optional[int]:
@@ -173,6 +192,9 @@ def check(names: Sequence[str], filters: Any = DEFAULT_FILTERS, model: Any = Non
     stats: dict[str, FilterStats] = {}
     results = Results(c for chunk in check_stream(names, filters, model, filter_options, stats) for c in chunk)
     results.tried, results.filter_stats = len(results), stats
+    results.settings = {"filters": filters_label(filters)}
+    if model is not None:
+        results.settings["model"] = model_label(model)
     return results
 
 

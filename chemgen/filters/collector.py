@@ -8,7 +8,8 @@ generation can be split and streamed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from chemgen.errors import ConfigError
 from chemgen.filters.contract import Candidate
@@ -47,12 +48,25 @@ class Results(list):
     tried: int = 0
     duplicates: int = 0
     filter_stats: dict[str, FilterStats]
+    settings: Mapping[str, Any] = MappingProxyType({})  # the run's settings (model, filters, sampling), for reports
 
     def summary(self) -> str:
         """One line: tried, kept, and the pass rate of each filter."""
         rates = ", ".join(f"{name} {s.passed}/{s.seen}" for name, s in self.filter_stats.items())
         return (f"tried {self.tried}, kept {len(self)} (duplicates dropped {self.duplicates})"
                 + (f"; passed {rates}" if rates else ""))
+
+    def to_frame(self, mols: bool = False) -> Any:
+        """A pandas DataFrame with the CSV/JSONL columns; ``mols=True`` adds RDKit molecules (chemgen[notebook])."""
+        from chemgen.io.frames import to_frame
+
+        return to_frame(self, mols=mols)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the summary, then structures and key columns of the first 50."""
+        from chemgen.io.html import results_html
+
+        return results_html(self)
 
 
 @dataclass

@@ -68,6 +68,12 @@ class Candidate:
             else:
                 self.properties[key] = value
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the structure drawing beside the candidate's fields."""
+        from chemgen.io.html import candidate_html
+
+        return candidate_html(self)
+
 
 @runtime_checkable
 class Filter(Protocol):

@@ -1,4 +1,4 @@
-"""Writing ranked candidates: terminal table, CSV, JSON Lines, SDF and a PNG/SVG grid image.
+"""Writing ranked candidates: terminal table, CSV, JSON Lines, SDF, a PNG/SVG grid image and an HTML page.
 
 CSV and JSON Lines carry the same fields (:func:`field_names`): rank, name,
 logp, logp_per_char, in_training, passed, smiles, inchikey, reasons, then the
@@ -270,6 +270,13 @@ def wrap_legend(name: str, cell_width: int, max_lines: int = 3) -> str:
     return "\n".join(lines)
 
 
+def write_html(cands: list[Candidate], target: Target) -> int:
+    """A self-contained HTML page (chemgen.io.html): sortable table, structures, settings, pass rates."""
+    from chemgen.io.html import write_page
+
+    return write_page(cands, target)
+
+
 # ---------------------------------------------------------------- dispatch
 
 Writer = Callable[[list["Candidate"], Any], int]
@@ -281,13 +288,14 @@ FORMATS: dict[str, Writer] = {  # the registry: a new output format is one write
     "sdf": write_sdf,
     "png": write_grid_image,
     "svg": write_grid_image,
+    "html": write_html,
 }
 IMAGE_FORMATS = ("png", "svg")  # drawn with --image, not --format
-FILE_FORMATS = ("sdf",)  # need --output
+FILE_FORMATS = ("sdf", "html")  # need --output
 RESULT_FORMATS = tuple(f for f in FORMATS if f not in IMAGE_FORMATS)  # the choices of --format
 EXTENSIONS = {
     ".txt": "table", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-    ".sdf": "sdf", ".sd": "sdf", ".png": "png", ".svg": "svg",
+    ".sdf": "sdf", ".sd": "sdf", ".png": "png", ".svg": "svg", ".html": "html", ".htm": "html",
 }
 
 

@@ -142,16 +142,22 @@ class CharRNN:
     # ------------------------------------------------------------ model file
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model file atomically."""
-        modelfile.write_model(path, self._check_fitted(), self.get_params(), self.training_info_)
+        """Write the model file atomically (the training curve, ``history_``, goes into its training meta)."""
+        learned = self._check_fitted()
+        training = dict(self.training_info_)
+        if getattr(self, "history_", None):
+            training["history"] = modelfile.history_rows(self.history_)
+        modelfile.write_model(path, learned, self.get_params(), training)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CharRNN":
         """Read and validate a model (or checkpoint) file."""
         learned, meta = modelfile.read_model(path)
         model = cls(**known_settings(meta.get("settings", {})))
-        model.learned_, model.training_info_ = learned, meta.get("training", {})
-        model.history_ = []
+        training = dict(meta.get("training", {}))
+        history = training.pop("history", [])  # files written before the curve was stored have none
+        model.learned_, model.training_info_ = learned, training
+        model.history_ = history if isinstance(history, list) else []
         model.source_ = {"model": str(path), "sha256": file_sha256(path)}
         return model
 

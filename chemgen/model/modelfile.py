@@ -4,7 +4,8 @@ Arrays: ``param/<name>`` for the network, ``fingerprint`` (sorted uint64
 hashes of the training names, for novelty checks), and in checkpoints
 ``optim/<m|v>/<name>`` and ``best/<name>``. One ``meta`` entry holds JSON
 text: format tag and version, the network config, the vocabulary, training
-settings and figures. Writes are atomic (temporary file, then rename);
+settings and figures (with the training curve, ``training.history``, in files
+written since it was stored). Writes are atomic (temporary file, then rename);
 loading validates everything and refuses anything else in one line.
 """
 from __future__ import annotations
@@ -137,6 +138,16 @@ def model_meta(learned: Learned, settings: dict[str, Any], training: dict[str, A
         "settings": settings,
         "training": training,
     }
+
+
+def history_rows(history: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Training-curve rows (step, train_loss, valid_loss) as JSON-safe values: NaN and infinity become None."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, (float, np.floating)):
+            return float(value) if np.isfinite(value) else None
+        return value.item() if isinstance(value, np.generic) else value
+
+    return [{key: plain(value) for key, value in row.items()} for row in history]
 
 
 def write_model(path: str | os.PathLike, learned: Learned, settings: dict[str, Any], training: dict[str, Any],

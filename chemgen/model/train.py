@@ -173,8 +173,8 @@ class Run:
         return TrainResult(best, dict(self.training, **_figures(self.state)), self.state.history)
 
     def save(self, path, params: Optional[Params] = None, **extra: Any) -> None:
-        modelfile.write_model(path, self.learned, self.config.as_dict(), dict(self.training, **_figures(self.state)),
-                              params, **extra)
+        training = dict(self.training, **_figures(self.state), history=modelfile.history_rows(self.state.history))
+        modelfile.write_model(path, self.learned, self.config.as_dict(), training, params, **extra)
 
 
 def fit(

@@ -147,7 +147,7 @@ def test_paths_are_written_atomically(tmp_path):
 
 
 def test_format_dispatch(tmp_path):
-    assert set(export.FORMATS) == {"table", "csv", "jsonl", "names", "sdf", "png", "svg"}
+    assert set(export.FORMATS) == {"table", "csv", "jsonl", "names", "sdf", "png", "svg", "html"}
     with export.atomic_text(tmp_path / "names.txt") as handle:
         assert export.FORMATS["names"](candidates(), handle) == 4
     assert (tmp_path / "names.txt").read_text().splitlines()[1] == "2-dimethylhexane"
