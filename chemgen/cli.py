@@ -72,16 +72,14 @@ def config_flag_type(name: str, field_type: Any, check) -> Any:
     return convert
 
 
-def add_config_flags(p) -> None:
-    """One flag per TrainConfig field: name, type, choices, help and default all come from the field."""
+def add_config_flags(p, config_class: Any) -> None:
+    """One flag per field of a settings dataclass: name, type, choices, help and default all come from the field."""
     from dataclasses import fields
 
-    from chemgen.model.config import TrainConfig
-
-    hints = typing.get_type_hints(TrainConfig)
-    for f in fields(TrainConfig):
+    hints = typing.get_type_hints(config_class)
+    for f in fields(config_class):
         meta = f.metadata
-        help_text = f"{meta['help']} (default {f.default})".replace("%", "%%")
+        help_text = (meta["help"] + ("" if f.default is None else f" (default {f.default})")).replace("%", "%%")
         if hints[f.name] is bool:
             p.add_argument(meta["flag"], dest=f.name, action=argparse.BooleanOptionalAction, default=None,
                            help=help_text)
@@ -94,6 +92,7 @@ def add_config_flags(p) -> None:
 
 def add_train(sub) -> None:
     from chemgen.io.molecules import INPUT_FORMATS
+    from chemgen.model.config import TrainConfig
 
     p = sub.add_parser("train", help="train a model on names or molecules, or fine-tune one (--init)",
                        description="Train a char-RNN on names (one per line) or on molecules (.smi, .csv/.tsv with a "
@@ -105,7 +104,7 @@ def add_train(sub) -> None:
     p.add_argument("--init", metavar="MODEL", help="fine-tune this model (shipped name or file) on the input: its "
                                                    "architecture and weights, small-set defaults (--lr 1e-3, "
                                                    "--epochs 20, --batch-size 16, --valid-fraction 0.2)")
-    add_config_flags(p)
+    add_config_flags(p, TrainConfig)
     p.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt.npz)")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=500, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", help="continue from this checkpoint (same names; settings from it unless given)")
@@ -448,8 +447,6 @@ def run_evaluate(args) -> int:
 
 def add_optimize(sub) -> None:
     """``chemgen optimize``: one flag per OptimizeConfig field, plus the scoring spec, run file and outputs."""
-    from dataclasses import fields
-
     from chemgen.goal.config import OptimizeConfig
 
     p = sub.add_parser("optimize", help="steer a model toward a score (goal-directed generation)",
@@ -467,16 +464,7 @@ def add_optimize(sub) -> None:
     p.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt.npz)")
     p.add_argument("--resume", help="continue from this checkpoint (same prior and scoring)")
     p.add_argument("--offline", action="store_true", help="no network: the pubchem filter answers from its cache only")
-    hints = typing.get_type_hints(OptimizeConfig)
-    for f in fields(OptimizeConfig):
-        meta = f.metadata
-        help_text = (meta["help"] + ("" if f.default is None else f" (default {f.default})")).replace("%", "%%")
-        if hints[f.name] is bool:
-            p.add_argument(meta["flag"], dest=f.name, action=argparse.BooleanOptionalAction, default=None,
-                           help=help_text)
-        else:
-            p.add_argument(meta["flag"], dest=f.name, type=config_flag_type(f.name, hints[f.name], meta["check"]),
-                           default=None, metavar=meta["metavar"], help=help_text)
+    add_config_flags(p, OptimizeConfig)
     p.set_defaults(run=run_optimize)
 
 

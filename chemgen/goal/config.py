@@ -22,12 +22,14 @@ holds those keys at its top level, the output paths, and a ``[scoring]`` table::
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Optional
 
 from chemgen.errors import ConfigError
-from chemgen.model.config import boolean, non_negative_int, positive_int, positive_number, seed, setting
+from chemgen.model.config import (
+    CheckedSettings, boolean, non_negative_int, non_negative_number, positive_int, positive_number, seed, setting,
+)
 
 OUTPUT_KEYS = ("out", "log", "summary", "checkpoint")
 
@@ -37,17 +39,12 @@ def score_threshold(name: str, value: Any) -> str:
     return "" if ok else f"{name} must be a number in [0, 1], not {value!r}"
 
 
-def non_negative_number(name: str, value: Any) -> str:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-    return "" if ok else f"{name} must be a non-negative number, not {value!r}"
-
-
 def optional_text(name: str, value: Any) -> str:
     return "" if value is None or (isinstance(value, str) and value.strip()) else f"{name} must be text, not {value!r}"
 
 
 @dataclass(frozen=True)
-class OptimizeConfig:
+class OptimizeConfig(CheckedSettings):
     """How to steer a prior model toward a score (REINVENT 4's DAP rule)."""
 
     prior: Optional[str] = setting(None, "prior model: file or shipped name (default: the shipped default model)",
@@ -75,18 +72,9 @@ class OptimizeConfig:
     summary_size: int = setting(100, "best unique structures in the summary CSV", positive_int, "--summary-size")
     random_state: Optional[int] = setting(None, "random seed: same seed, same run", seed, "--seed")
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            message = f.metadata["check"](f.name, getattr(self, f.name))
-            if message:
-                raise ConfigError(message)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def setting_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(OptimizeConfig))
+    return OptimizeConfig.setting_names()
 
 
 TOML_ALIASES = {"seed": "random_state"}  # the TOML and the CLI say seed

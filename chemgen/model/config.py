@@ -78,8 +78,25 @@ def setting(default: Any, help: str, check: Check, flag: str, choices: Optional[
                                             "metavar": metavar})
 
 
+class CheckedSettings:
+    """Base of the settings dataclasses: every field checked on creation, by its own check."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            message = f.metadata["check"](f.name, getattr(self, f.name))
+            if message:
+                raise ConfigError(message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def setting_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(CheckedSettings):
     """How to train a CharRNN; every field is a ``chemgen train`` flag and a CharRNN setting."""
 
     cell: str = setting("gru", "recurrent cell (rnn is the seed's)", one_of(list(CELLS)), "--cell", list(CELLS))
@@ -114,15 +131,6 @@ class TrainConfig:
                          list(FLOAT_DTYPES))
     random_state: Optional[int] = setting(None, "random seed: same seed, same model", seed, "--seed")
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            message = f.metadata["check"](f.name, getattr(self, f.name))
-            if message:
-                raise ConfigError(message)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 # Fine-tuning a fitted model on a small series (a few dozen to a few thousand names): a gentler
 # step, passes over the set rather than a step count, a large held-out share watched often so the
@@ -134,7 +142,7 @@ FINE_TUNE_DEFAULTS: dict[str, Any] = {
 
 
 def setting_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(TrainConfig))
+    return TrainConfig.setting_names()
 
 
 def defaults() -> dict[str, Any]:

@@ -5,30 +5,9 @@ import pytest
 from chemgen.model import network
 from chemgen.model.cells import CELLS
 from chemgen.model.vocab import Vocab
+from gradcheck import numeric_gradient, perturbed_params
 
 PACKED = ["dcba", "abc", "cab", "b"]  # longest first, as the optimize loop batches them
-
-
-def numeric_gradient(f, array, eps=1e-6):
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        old = array[index]
-        array[index] = old + eps
-        plus = f()
-        array[index] = old - eps
-        minus = f()
-        array[index] = old
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
-
-
-def perturbed_params(cell, layers, vocab, seed_=0):
-    config = network.NetConfig(cell=cell, hidden_size=5, num_layers=layers, vocab_size=vocab.size, dtype="float64")
-    rng = np.random.default_rng(seed_)
-    params = network.init_params(config, rng)
-    for key in params:  # move off the zero biases so every path carries gradient
-        params[key] += rng.normal(0, 0.3, params[key].shape)
-    return config, params
 
 
 def test_dap_loss_weights_are_minus_its_derivative():

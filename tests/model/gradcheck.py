@@ -1,0 +1,28 @@
+"""Helpers for the gradient tests: centred finite differences and a small float64 network off its zero biases."""
+import numpy as np
+
+from chemgen.model import network
+
+
+def numeric_gradient(f, array, eps=1e-6):
+    """d f() / d array by centred differences, changing array in place and restoring it."""
+    grad = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        old = array[index]
+        array[index] = old + eps
+        plus = f()
+        array[index] = old - eps
+        minus = f()
+        array[index] = old
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def perturbed_params(cell, layers, vocab, seed_=0):
+    """A float64 network of 5 units with every parameter moved off its initial value."""
+    config = network.NetConfig(cell=cell, hidden_size=5, num_layers=layers, vocab_size=vocab.size, dtype="float64")
+    rng = np.random.default_rng(seed_)
+    params = network.init_params(config, rng)
+    for key in params:  # move off the zero biases so every path carries gradient
+        params[key] += rng.normal(0, 0.3, params[key].shape)
+    return config, params
