@@ -257,6 +257,11 @@ def structure_grid(items: Iterable[tuple[Optional[str], str, str]], width: int =
 # ---------------------------------------------------------------- candidates
 
 
+def canonical_name(cand: Candidate) -> Optional[str]:
+    """The structure's standard name: from the canonical filter (openclatura), else the known compound's."""
+    return cand.properties.get("canonical_name") or cand.properties.get("known_name") or None
+
+
 def _present(cands: Sequence[Candidate], key: str) -> bool:
     return any(not chem.is_missing(c.properties.get(key)) for c in cands)
 
@@ -264,8 +269,8 @@ def _present(cands: Sequence[Candidate], key: str) -> bool:
 def candidate_columns(cands: Sequence[Candidate], properties: Sequence[str]) -> list[str]:
     """The table's columns, in order: rank, structure, name, then those these candidates fill."""
     columns = ["rank", "structure", "name"]
-    if _present(cands, "known_name"):
-        columns.append("known_name")
+    if any(canonical_name(c) for c in cands):
+        columns.append("canonical")
     columns += [key for key in ("logp", "logp_per_char") if any(getattr(c, key) is not None for c in cands)]
     if any(c.in_training is not None for c in cands):
         columns.append("in_training")
@@ -281,7 +286,8 @@ HEADERS = {  # column -> (header, sort kind or None, tooltip)
     "rank": ("rank", "num", "rank by the run's ranking key"),
     "structure": ("structure", None, ""),
     "name": ("name", "text", "generated name (SMILES below)"),
-    "known_name": ("canonical name", "text", "the name of the known compound with this structure, where known"),
+    "canonical": ("canonical name", "text", "the structure's standard IUPAC name (canonical filter), or the known "
+                                            "compound's name, where known"),
     "logp": ("log p", "num", "natural-log likelihood of the name under the model"),
     "logp_per_char": ("log p / char", "num", "log p divided by the name's length plus the end token"),
     "in_training": ("novelty", "text", "is the name one of the model's training names"),
@@ -308,8 +314,8 @@ def candidate_row(cand: Candidate, rank: int, columns: Sequence[str], drawing: t
         elif column == "name":
             smiles = f'<span class="smiles" style="{SMILES_STYLE}">{esc(cand.smiles)}</span>' if cand.smiles else ""
             cells.append(f'<td class="name" data-value="{esc(cand.name)}">{esc(cand.name)}{smiles}</td>')
-        elif column == "known_name":
-            cells.append(f"<td>{esc(cand.properties.get('known_name'))}</td>")
+        elif column == "canonical":
+            cells.append(f"<td>{esc(canonical_name(cand) or '')}</td>")
         elif column in ("logp", "logp_per_char"):
             cells.append(num_cell(getattr(cand, column), ".2f" if column == "logp" else ".3f"))
         elif column == "in_training":
@@ -370,8 +376,8 @@ def results_html(results: Sequence[Candidate], limit: int = NOTEBOOK_ROWS) -> st
 def candidate_html(cand: Candidate) -> str:
     """The notebook display of one candidate: its structure beside its fields."""
     rows: list[tuple[str, Any]] = [("name", cand.name)]
-    if cand.properties.get("known_name"):
-        rows.append(("canonical name", cand.properties["known_name"]))
+    if canonical_name(cand):
+        rows.append(("canonical name", canonical_name(cand)))
     rows += [("log p", number_text(cand.logp, ".3f")), ("log p / char", number_text(cand.logp_per_char, ".3f"))]
     if cand.in_training is not None:
         rows.append(("novelty", "in training" if cand.in_training else "new"))
@@ -380,7 +386,7 @@ def candidate_html(cand: Candidate) -> str:
         rows.append(("reasons", "; ".join(cand.reasons)))
     rows += [("SMILES", cand.smiles or ""), ("InChIKey", cand.inchikey or "")]
     for key, value in cand.properties.items():
-        if key == "known_name" or chem.is_missing(value):
+        if key in ("known_name", "canonical_name") or chem.is_missing(value):
             continue
         label, spec = (PROPERTY_COLUMNS[key][0], PROPERTY_COLUMNS[key][1]) if key in PROPERTY_COLUMNS else (key, "")
         rows.append((label, number_text(value, spec) if spec else value))

@@ -9,7 +9,8 @@ Options::
 
     to=PATH|SMILES   reference molecules: a .smi / .txt file with one SMILES per line
                      (anything after the first space is a label; blank lines and # comments
-                     are skipped), or one SMILES given inline (required)
+                     are skipped), a .csv/.tsv with a smiles column, an .sdf, or one SMILES
+                     given inline (required)
     min=0.4          pass only candidates at least this similar (default 0: all pass)
     fp=bits          Morgan bit vector (default, radius 2, 2048 bits: ECFP4-like);
     fp=counts        unhashed Morgan counts (GuacaMol's ECFP4)
@@ -31,7 +32,8 @@ from chemgen.filters import Candidate, Verdict, parse_choice, parse_number
 
 NO_STRUCTURE = "no structure (run opsin or pubchem first)"
 FINGERPRINTS = ("bits", "counts")
-FILE_SUFFIXES = (".smi", ".smiles", ".txt", ".csv", ".tsv")
+FILE_SUFFIXES = (".smi", ".smiles", ".txt", ".csv", ".tsv", ".sdf", ".sd")
+TABLE_FORMATS = ("csv", "tsv", "sdf")  # read with chemgen's molecule readers (a smiles column, or SDF records)
 
 
 def read_references(value: Any) -> list[tuple[str, Any]]:
@@ -53,6 +55,10 @@ def read_references(value: Any) -> list[tuple[str, Any]]:
 
 
 def _read_file(path: Path) -> list[tuple[str, Any]]:
+    from chemgen.io.molecules import input_format, read_records
+
+    if input_format(str(path)) in TABLE_FORMATS:
+        return _read_records(path, read_records(str(path), input_format(str(path))))
     references = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -71,6 +77,19 @@ def _read_file(path: Path) -> list[tuple[str, Any]]:
         references.append((label.strip() or smiles, mol))
     if not references:
         raise ConfigError(f"similar: {path} holds no SMILES")
+    return references
+
+
+def _read_records(path: Path, records) -> list[tuple[str, Any]]:
+    """(label, Mol) for the structures of a table or SDF; a record without one is a one-line error."""
+    references = []
+    for record in records:
+        mol, error = chem.parse_smiles(record.smiles) if record.smiles else (None, record.problem or "no SMILES")
+        if mol is None:
+            raise ConfigError(f"similar: {path} record {record.number}: {error}")
+        references.append((record.title or record.smiles, mol))
+    if not references:
+        raise ConfigError(f"similar: {path} holds no structures")
     return references
 
 

@@ -57,3 +57,22 @@ def test_registered_and_options_bound_from_a_spec():
     assert f.name == "similar" and f.min == 0.2 and f.bits == 1024
     with pytest.raises(ConfigError, match="min"):
         build_filters("similar(to=CCO,min=2)")
+
+
+def test_references_from_sdf_and_csv(tmp_path):
+    from rdkit import Chem
+
+    from chemgen.filters import Candidate, build_filters
+
+    sdf = tmp_path / "refs.sdf"
+    writer = Chem.SDWriter(str(sdf))
+    mol = Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O")
+    mol.SetProp("_Name", "aspirin")
+    writer.write(mol)
+    writer.close()
+    table = tmp_path / "refs.csv"
+    table.write_text("id,smiles\nasp,CC(=O)Oc1ccccc1C(=O)O\n")
+    for path in (sdf, table):
+        [similar] = build_filters(f"similar(to={path})")
+        [verdict] = similar.check([Candidate("aspirin", smiles="CC(=O)Oc1ccccc1C(=O)O")])
+        assert verdict.score == 1.0 and verdict.annotations["similar_to"] in ("aspirin", "asp")
