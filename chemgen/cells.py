@@ -113,6 +113,57 @@ def _uniform(rng: np.random.Generator, shape: tuple[int, ...], hidden: int, dtyp
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
 
 
+# How a cell's parameters are drawn. "seed" is the seed's initialize_parameters for every
+# weight (uniform ±1/sqrt(n_a)) and zero biases (the LSTM's forget bias 1).
+INIT_DEFAULTS = {
+    "input": "fan",  # input weights: "fan" uniform ±1/sqrt(n_a); "unit" uniform ±1 (for one-hot input rows)
+    "recurrent": "fan",  # recurrent weights: "fan" uniform ±1/sqrt(n_a); "orthogonal" per gate block
+    "bias": "zero",  # biases: "zero" or "fan" (uniform ±1/sqrt(n_a), PyTorch's default)
+    "gate_bias": 0.0,  # added to the GRU update gate (z) / LSTM forget gate bias
+}
+
+
+INIT_SCHEMES = {
+    "seed": {},
+}
+
+
+def init_scheme(text: str) -> dict:
+    """The INIT_DEFAULTS overrides named by ``text``: a scheme name, or ``key=value,...``."""
+    if text in INIT_SCHEMES:
+        return dict(INIT_SCHEMES[text])
+    out: dict = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        if key not in INIT_DEFAULTS or not value:
+            raise ValueError(f"unknown initialisation {text!r}")
+        out[key] = float(value) if isinstance(INIT_DEFAULTS[key], float) else value
+    return out
+
+
+def orthogonal(rng: np.random.Generator, blocks: int, n_a: int, dtype) -> np.ndarray:
+    """``blocks`` random orthogonal (n_a, n_a) matrices stacked: (blocks * n_a, n_a)."""
+    out = []
+    for _ in range(blocks):
+        q, r = np.linalg.qr(rng.standard_normal((n_a, n_a)))
+        out.append(q * np.sign(np.diag(r)))  # sign fix: uniformly distributed (Mezzadri 2007)
+    return np.concatenate(out).astype(dtype)
+
+
+def init_weights(rng: np.random.Generator, kind: str, blocks: int, n_out: int, n_in: int, dtype) -> np.ndarray:
+    """Weights (blocks * n_out, n_in) of one of the INIT_DEFAULTS kinds."""
+    if kind == "orthogonal" and n_in == n_out:
+        return orthogonal(rng, blocks, n_out, dtype)
+    bound = 1.0 if kind == "unit" else 1.0 / np.sqrt(n_out)
+    return rng.uniform(-bound, bound, size=(blocks * n_out, n_in)).astype(dtype)
+
+
+def init_bias(rng: np.random.Generator, kind: str, size: int, n_a: int, dtype) -> np.ndarray:
+    if kind == "fan":
+        return _uniform(rng, (size,), n_a, dtype)
+    return np.zeros(size, dtype=dtype)
+
+
 # ---------------------------------------------------------------- vanilla RNN (the seed's cell)
 
 
@@ -123,12 +174,13 @@ class RNNCell:
     input_keys = ("Wax", "ba")  # weights and bias of the input projection
 
     @staticmethod
-    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype) -> Params:
-        """Seed's initialize_parameters for one layer (uniform ±1/sqrt(n_a), zero bias)."""
+    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype, init: Optional[dict] = None) -> Params:
+        """Seed's initialize_parameters for one layer (uniform ±1/sqrt(n_a), zero bias) unless ``init`` says otherwise."""
+        init = INIT_DEFAULTS | (init or {})
         return {
-            "Wax": _uniform(rng, (n_a, n_x), n_a, dtype),
-            "Waa": _uniform(rng, (n_a, n_a), n_a, dtype),
-            "ba": np.zeros(n_a, dtype=dtype),
+            "Wax": init_weights(rng, init["input"], 1, n_a, n_x, dtype),
+            "Waa": init_weights(rng, init["recurrent"], 1, n_a, n_a, dtype),
+            "ba": init_bias(rng, init["bias"], n_a, n_a, dtype),
         }
 
     @staticmethod
@@ -199,13 +251,16 @@ class GRUCell:
     input_keys = ("Wx", "bx")
 
     @staticmethod
-    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype) -> Params:
-        return {
-            "Wx": _uniform(rng, (3 * n_a, n_x), n_a, dtype),
-            "Wh": _uniform(rng, (3 * n_a, n_a), n_a, dtype),
-            "bx": np.zeros(3 * n_a, dtype=dtype),
-            "bh": np.zeros(3 * n_a, dtype=dtype),
+    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype, init: Optional[dict] = None) -> Params:
+        init = INIT_DEFAULTS | (init or {})
+        params = {
+            "Wx": init_weights(rng, init["input"], 3, n_a, n_x, dtype),
+            "Wh": init_weights(rng, init["recurrent"], 3, n_a, n_a, dtype),
+            "bx": init_bias(rng, init["bias"], 3 * n_a, n_a, dtype),
+            "bh": init_bias(rng, init["bias"], 3 * n_a, n_a, dtype),
         }
+        params["bx"][n_a : 2 * n_a] += init["gate_bias"]  # update gate z: > 0 keeps more of h at first
+        return params
 
     @staticmethod
     def initial_state(batch: int, n_a: int, dtype) -> tuple[np.ndarray, ...]:
@@ -325,14 +380,13 @@ class LSTMCell:
     input_keys = ("Wx", "b")
 
     @staticmethod
-    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype) -> Params:
-        b = np.zeros(4 * n_a, dtype=dtype)
-        b[n_a : 2 * n_a] = 1.0
-        return {
-            "Wx": _uniform(rng, (4 * n_a, n_x), n_a, dtype),
-            "Wh": _uniform(rng, (4 * n_a, n_a), n_a, dtype),
-            "b": b,
-        }
+    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype, init: Optional[dict] = None) -> Params:
+        init = INIT_DEFAULTS | (init or {})
+        Wx = init_weights(rng, init["input"], 4, n_a, n_x, dtype)
+        Wh = init_weights(rng, init["recurrent"], 4, n_a, n_a, dtype)
+        b = init_bias(rng, init["bias"], 4 * n_a, n_a, dtype)
+        b[n_a : 2 * n_a] += 1.0 + init["gate_bias"]  # forget gate
+        return {"Wx": Wx, "Wh": Wh, "b": b}
 
     @staticmethod
     def initial_state(batch: int, n_a: int, dtype) -> tuple[np.ndarray, ...]:

@@ -105,7 +105,7 @@ def checkpoint_path(out: str) -> str:
 
 def run_train(args) -> int:
     from chemgen import modelfile
-    from chemgen.model import CharRNN
+    from chemgen.model import CharRNN, stored_settings
     from chemgen.names_io import read_training_names
     from chemgen.train import TrainingInterrupted
 
@@ -113,7 +113,7 @@ def run_train(args) -> int:
     valid = read_training_names(args.valid) if args.valid else None
     settings = {}
     if args.resume:
-        settings = dict(modelfile.read_npz(args.resume)[1].get("settings", {}))
+        settings = stored_settings(modelfile.read_npz(args.resume)[1])
     settings.update({TRAIN_FLAGS[k]: v for k, v in vars(args).items() if k in TRAIN_FLAGS and v is not None})
     model = CharRNN(**settings)
     ckpt = args.checkpoint or checkpoint_path(args.out)

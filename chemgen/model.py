@@ -29,7 +29,17 @@ SETTINGS = (
     "cell", "hidden_size", "num_layers", "optimizer", "learning_rate", "lr_decay", "batch_size", "steps",
     "clip", "clip_value", "dropout", "short_below", "short_weight", "name_floor", "valid_fraction", "eval_every",
     "n_print", "dtype", "random_state",
+    "embed", "init", "warmup",
 )
+
+# What a model file written before a setting existed was trained with (its defaults since differ).
+LEGACY_SETTINGS = {"embed": 0, "init": "seed", "warmup": 0}
+
+
+def stored_settings(meta: dict[str, Any]) -> dict[str, Any]:
+    """The settings recorded in a model file's meta, with LEGACY_SETTINGS for those it predates."""
+    stored = {k: v for k, v in meta.get("settings", {}).items() if k in SETTINGS}
+    return {**LEGACY_SETTINGS, **stored}
 
 
 class CharRNN:
@@ -56,6 +66,9 @@ class CharRNN:
         n_print: int = 5,  # names sampled and printed at each evaluation (the seed printed 7)
         dtype: str = "float32",  # "float32" or "float64"
         random_state: Optional[int] = None,  # seed for initialisation, batching and the split
+        embed: int = 0,  # width of a learned character embedding before the first layer (0: one-hot input)
+        init: str = "seed",  # how weights and biases start (cells.INIT_SCHEMES, or key=value,...)
+        warmup: int = 0,  # steps of linear learning-rate warm-up (0: none)
     ):
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.optimizer, self.learning_rate, self.lr_decay = optimizer, learning_rate, lr_decay
@@ -64,6 +77,7 @@ class CharRNN:
         self.name_floor = name_floor
         self.valid_fraction, self.eval_every, self.n_print = valid_fraction, eval_every, n_print
         self.dtype, self.random_state = dtype, random_state
+        self.embed, self.init, self.warmup = embed, init, warmup
 
     # ------------------------------------------------------------ settings
 
@@ -173,7 +187,7 @@ class CharRNN:
         try:
             vocab = Vocab(meta["vocab"])
             config = NetConfig(**meta["config"])
-            settings = {k: v for k, v in meta.get("settings", {}).items() if k in SETTINGS}
+            settings = stored_settings(meta)
         except (KeyError, TypeError) as exc:
             raise ModelFileError(f"{path}: model metadata is incomplete ({exc})") from None
         if config.cell not in CELLS or config.vocab_size != vocab.size or config.hidden_size < 1:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from chemgen import modelfile, network
-from chemgen.cells import Workspace
+from chemgen.cells import Workspace, init_scheme
 from chemgen.errors import ConfigError, ModelFileError
 from chemgen.network import NetConfig
 from chemgen.optim import clip, clip_global_norm, make_optimizer
@@ -70,10 +70,15 @@ def split_names(names: list[str], valid_fraction: float, rng: np.random.Generato
 
 
 def learning_rate_at(model, step: int) -> float:
-    """Cosine decay from the learning rate to 10% of it over the run, or constant."""
-    if not model.lr_decay or model.steps <= 1:
-        return model.learning_rate
-    return model.learning_rate * (0.1 + 0.45 * (1 + math.cos(math.pi * min(step, model.steps) / model.steps)))
+    """The learning rate at a step (counted from 0): a linear warm-up over ``warmup`` steps, then
+    constant, or with ``lr_decay`` a cosine decay to 10% of it by the last step."""
+    rate = model.learning_rate
+    warmup = getattr(model, "warmup", 0)
+    if step < warmup:
+        rate *= (step + 1) / (warmup + 1)
+    if model.lr_decay and model.steps > 1:
+        rate *= 0.1 + 0.45 * (1 + math.cos(math.pi * min(step, model.steps) / model.steps))
+    return rate
 
 
 def mean_loss(config: NetConfig, params, codes: np.ndarray, lengths: np.ndarray) -> float:
@@ -171,8 +176,9 @@ def fit(
 
 def _prepare(model, train_names: list[str], valid_names: list[str], rng: np.random.Generator) -> None:
     model.vocab_ = Vocab.from_names(train_names + valid_names)
-    model.net_config_ = NetConfig(model.cell, model.hidden_size, model.num_layers, model.vocab_.size, model.dtype)
-    model.params_ = network.init_params(model.net_config_, rng)
+    model.net_config_ = NetConfig(model.cell, model.hidden_size, model.num_layers, model.vocab_.size, model.dtype,
+                                  model.embed)
+    model.params_ = network.init_params(model.net_config_, rng, init_scheme(model.init))
     model.fingerprint_ = modelfile.name_hashes(train_names)
     model.best_params_ = {k: v.copy() for k, v in model.params_.items()}
     model.training_info_ = {"n_train": len(train_names), "n_valid": len(valid_names)}
