@@ -113,31 +113,47 @@ def _uniform(rng: np.random.Generator, shape: tuple[int, ...], hidden: int, dtyp
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
 
 
-# How a cell's parameters are drawn. "seed" is the seed's initialize_parameters for every
-# weight (uniform ±1/sqrt(n_a)) and zero biases (the LSTM's forget bias 1).
+# How a layer's parameters are drawn (network.init_params adds the embedding and output layer).
 INIT_DEFAULTS = {
-    "input": "fan",  # input weights: "fan" uniform ±1/sqrt(n_a); "unit" uniform ±1 (for one-hot input rows)
-    "recurrent": "fan",  # recurrent weights: "fan" uniform ±1/sqrt(n_a); "orthogonal" per gate block
-    "bias": "zero",  # biases: "zero" or "fan" (uniform ±1/sqrt(n_a), PyTorch's default)
-    "gate_bias": 0.0,  # added to the GRU update gate (z) / LSTM forget gate bias
+    "input": "fan",  # input weights: "fan" uniform ±1/sqrt(H); "unit" uniform ±1 (one-hot input rows only)
+    "recurrent": "fan",  # recurrent weights: "fan" uniform ±1/sqrt(H), or "orthogonal" (one block per gate)
+    "bias": "zero",  # biases: "zero", or "fan" uniform ±1/sqrt(H) (PyTorch's)
+    "gate_bias": None,  # added to the GRU update gate's / LSTM forget gate's bias (None: GRU 0, LSTM 1)
+    "output_bias": "zero",  # the output bias by: "zero", "fan", or "unigram" (log character shares, set in training)
 }
-
-
 INIT_SCHEMES = {
+    # the seed's initialize_parameters: every weight uniform ±1/sqrt(H), zero biases (the LSTM's forget bias 1)
     "seed": {},
+    # PyTorch's defaults for nn.GRU/RNN/LSTM and nn.Linear: every weight and bias uniform ±1/sqrt(H)
+    "torch": {"bias": "fan", "gate_bias": 0.0, "output_bias": "fan"},
+    # measured best per step (bench/learning_curve.py): a one-hot row starts as strong as an embedding
+    # times a projection would (±1), the GRU update gate leans to keeping the state (+1), and the output
+    # starts at the characters' frequencies instead of uniform
+    "chemgen": {"input": "unit", "gate_bias": 1.0, "output_bias": "unigram"},
 }
+_INIT_CHOICES = {"input": ("fan", "unit"), "recurrent": ("fan", "orthogonal"), "bias": ("zero", "fan"),
+                 "output_bias": ("zero", "fan", "unigram")}
 
 
 def init_scheme(text: str) -> dict:
-    """The INIT_DEFAULTS overrides named by ``text``: a scheme name, or ``key=value,...``."""
-    if text in INIT_SCHEMES:
-        return dict(INIT_SCHEMES[text])
-    out: dict = {}
-    for part in text.split(","):
+    """The INIT_DEFAULTS overrides named by ``text``: a scheme of INIT_SCHEMES, then optional
+    ``key=value`` changes, comma-separated (``chemgen,recurrent=orthogonal``). ValueError if unknown."""
+    parts = str(text).split(",")
+    if parts[0] not in INIT_SCHEMES:
+        raise ValueError(f"init must start with one of {', '.join(INIT_SCHEMES)}, not {text!r}")
+    out = dict(INIT_SCHEMES[parts[0]])
+    for part in parts[1:]:
         key, _, value = part.partition("=")
-        if key not in INIT_DEFAULTS or not value:
-            raise ValueError(f"unknown initialisation {text!r}")
-        out[key] = float(value) if isinstance(INIT_DEFAULTS[key], float) else value
+        if key == "gate_bias":
+            try:
+                out[key] = float(value)
+            except ValueError:
+                raise ValueError(f"init: gate_bias must be a number, not {value!r}") from None
+        elif value in _INIT_CHOICES.get(key, ()):
+            out[key] = value
+        else:
+            raise ValueError(f"init: {part!r} is not one of " + ", ".join(
+                f"{k}={'|'.join(v)}" for k, v in _INIT_CHOICES.items()) + ", gate_bias=NUMBER")
     return out
 
 
@@ -259,7 +275,7 @@ class GRUCell:
             "bx": init_bias(rng, init["bias"], 3 * n_a, n_a, dtype),
             "bh": init_bias(rng, init["bias"], 3 * n_a, n_a, dtype),
         }
-        params["bx"][n_a : 2 * n_a] += init["gate_bias"]  # update gate z: > 0 keeps more of h at first
+        params["bx"][n_a : 2 * n_a] += init["gate_bias"] or 0.0  # update gate z: > 0 keeps more of h at first
         return params
 
     @staticmethod
@@ -385,7 +401,7 @@ class LSTMCell:
         Wx = init_weights(rng, init["input"], 4, n_a, n_x, dtype)
         Wh = init_weights(rng, init["recurrent"], 4, n_a, n_a, dtype)
         b = init_bias(rng, init["bias"], 4 * n_a, n_a, dtype)
-        b[n_a : 2 * n_a] += 1.0 + init["gate_bias"]  # forget gate
+        b[n_a : 2 * n_a] += 1.0 if init["gate_bias"] is None else init["gate_bias"]  # forget gate
         return {"Wx": Wx, "Wh": Wh, "b": b}
 
     @staticmethod

@@ -60,6 +60,7 @@ TRAIN_FLAGS = {  # flag dest -> CharRNN setting
     "clip_value": "clip_value", "dropout": "dropout", "short_below": "short_below", "short_weight": "short_weight",
     "name_floor": "name_floor", "valid_fraction": "valid_fraction", "eval_every": "eval_every",
     "print": "n_print", "dtype": "dtype", "seed": "random_state", "lr_decay": "lr_decay",
+    "embed": "embed", "init": "init", "warmup": "warmup", "decay_share": "decay_share",
 }
 
 
@@ -74,7 +75,7 @@ def add_train(sub) -> None:
     p.add_argument("--optimizer", choices=["adam", "sgd"], help="optimizer (default adam; sgd is the seed's)")
     p.add_argument("--lr", type=positive_float, help="learning rate (default 3e-3)")
     p.add_argument("--lr-decay", dest="lr_decay", action=argparse.BooleanOptionalAction, default=None,
-                   help="cosine decay of the learning rate to 10%% (default on)")
+                   help="cosine decay of the learning rate to 10%% over the last --decay-share of the steps (default on)")
     p.add_argument("--batch-size", type=positive_int, help="names per minibatch (default 64)")
     p.add_argument("--steps", type=non_negative_int, help="optimizer steps (default 3000)")
     p.add_argument("--clip", choices=["norm", "value"], help="clip by global norm or by value (default norm)")
@@ -92,6 +93,17 @@ def add_train(sub) -> None:
     p.add_argument("--print", type=non_negative_int, help="names sampled at each evaluation (default 5)")
     p.add_argument("--dtype", choices=["float32", "float64"], help="float type (default float32)")
     p.add_argument("--seed", type=int, help="random seed: same seed, same model")
+    # input embedding, initialisation, warm-up and when decay starts (the seed's network: --embed 0 --init seed)
+    p.add_argument("--embed", type=non_negative_int, metavar="D",
+                   help="width of a learned character embedding before the first layer (default 128; 0: one-hot input)")
+    p.add_argument("--init", metavar="SCHEME",
+                   help="how weights and biases start: chemgen (default), torch (PyTorch's defaults) or seed; "
+                        "KEY=VALUE changes may follow, e.g. chemgen,recurrent=orthogonal")
+    p.add_argument("--warmup", type=non_negative_int, metavar="STEPS",
+                   help="steps of linear learning-rate warm-up (default 0)")
+    p.add_argument("--decay-share", type=positive_float, metavar="SHARE",
+                   help="share of the steps, at the end, over which --lr-decay acts, in (0, 1] (default 0.2; "
+                        "1: the whole run, which slows short runs)")
     p.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt.npz)")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=500, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", help="continue from this checkpoint (same names; settings from it unless given)")

@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from chemgen import modelfile
-from chemgen.cells import CELLS
+from chemgen.cells import CELLS, init_scheme
 from chemgen.errors import ConfigError, ModelFileError
 from chemgen.network import NetConfig, expected_shapes
 from chemgen.vocab import Vocab
@@ -29,11 +29,11 @@ SETTINGS = (
     "cell", "hidden_size", "num_layers", "optimizer", "learning_rate", "lr_decay", "batch_size", "steps",
     "clip", "clip_value", "dropout", "short_below", "short_weight", "name_floor", "valid_fraction", "eval_every",
     "n_print", "dtype", "random_state",
-    "embed", "init", "warmup",
+    "embed", "init", "warmup", "decay_share",
 )
 
 # What a model file written before a setting existed was trained with (its defaults since differ).
-LEGACY_SETTINGS = {"embed": 0, "init": "seed", "warmup": 0}
+LEGACY_SETTINGS = {"embed": 0, "init": "seed", "warmup": 0, "decay_share": 1.0}
 
 
 def stored_settings(meta: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +52,7 @@ class CharRNN:
         num_layers: int = 1,  # stacked recurrent layers
         optimizer: str = "adam",  # "adam" or "sgd" (the seed's update)
         learning_rate: float = 3e-3,  # step size
-        lr_decay: bool = True,  # cosine decay of the learning rate to 10% over the steps
+        lr_decay: bool = True,  # cosine decay of the learning rate to 10% over the last decay_share of the steps
         batch_size: int = 64,  # names per minibatch
         steps: int = 3000,  # optimizer steps (the seed's num_iterations)
         clip: str = "norm",  # "norm" (global L2 norm) or "value" (the seed's elementwise clip)
@@ -66,9 +66,10 @@ class CharRNN:
         n_print: int = 5,  # names sampled and printed at each evaluation (the seed printed 7)
         dtype: str = "float32",  # "float32" or "float64"
         random_state: Optional[int] = None,  # seed for initialisation, batching and the split
-        embed: int = 0,  # width of a learned character embedding before the first layer (0: one-hot input)
-        init: str = "seed",  # how weights and biases start (cells.INIT_SCHEMES, or key=value,...)
+        embed: int = 128,  # width of a learned character embedding before the first layer (0: one-hot, the seed's)
+        init: str = "chemgen",  # how weights and biases start: "chemgen", "torch" or "seed" (cells.INIT_SCHEMES)
         warmup: int = 0,  # steps of linear learning-rate warm-up (0: none)
+        decay_share: float = 0.2,  # share of the steps, at the end, over which lr_decay acts (1.0: the whole run)
     ):
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.optimizer, self.learning_rate, self.lr_decay = optimizer, learning_rate, lr_decay
@@ -77,7 +78,7 @@ class CharRNN:
         self.name_floor = name_floor
         self.valid_fraction, self.eval_every, self.n_print = valid_fraction, eval_every, n_print
         self.dtype, self.random_state = dtype, random_state
-        self.embed, self.init, self.warmup = embed, init, warmup
+        self.embed, self.init, self.warmup, self.decay_share = embed, init, warmup, decay_share
 
     # ------------------------------------------------------------ settings
 
@@ -105,6 +106,10 @@ class CharRNN:
             (0 <= self.name_floor < math.inf,
              f"name_floor must be a non-negative number of nats, not {self.name_floor!r}"),
             (0 <= self.valid_fraction < 1, f"valid_fraction must be in [0, 1), not {self.valid_fraction!r}"),
+            (_positive_int(self.embed) or self.embed == 0, f"embed must be a non-negative integer, not {self.embed!r}"),
+            (_positive_int(self.warmup) or self.warmup == 0, f"warmup must be a non-negative integer, not {self.warmup!r}"),
+            (_init_error(self.init) is None, _init_error(self.init)),
+            (0 < self.decay_share <= 1, f"decay_share must be in (0, 1], not {self.decay_share!r}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -204,6 +209,15 @@ class CharRNN:
     def __repr__(self) -> str:
         fitted = "fitted" if hasattr(self, "params_") else "not fitted"
         return f"CharRNN(cell={self.cell!r}, hidden_size={self.hidden_size}, num_layers={self.num_layers}; {fitted})"
+
+
+def _init_error(init: Any) -> Optional[str]:
+    """Why ``init`` names no initialisation scheme, or None when it does."""
+    try:
+        init_scheme(init)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _positive_int(value: Any) -> bool:

@@ -46,8 +46,8 @@ def cell_of(config: NetConfig):
 def init_params(config: NetConfig, rng: np.random.Generator, init: Optional[dict] = None) -> Params:
     """initialize_parameters for the whole stack and the output layer.
 
-    ``init`` (see cells.INIT_DEFAULTS) picks how weights and biases are drawn;
-    None is the seed's scheme. An embedding starts at N(0, 1) per entry. The
+    ``init`` (overrides of cells.INIT_DEFAULTS, e.g. ``cells.init_scheme("chemgen")``)
+    picks how weights and biases are drawn; None is the seed's scheme. An embedding starts at N(0, 1) per entry. The
     "unit" input kind applies to one-hot input rows only (the first layer
     without an embedding); inputs that are vectors get ±1/sqrt(H).
     """
@@ -65,8 +65,8 @@ def init_params(config: NetConfig, rng: np.random.Generator, init: Optional[dict
             params[f"l{layer}.{key}"] = value
     bound = 1.0 / np.sqrt(H)
     params["Wya"] = rng.uniform(-bound, bound, size=(V, H)).astype(dtype)
-    params["by"] = np.zeros(V, dtype=dtype)
-    if (init or {}).get("bias") == "fan":
+    params["by"] = np.zeros(V, dtype=dtype)  # "unigram" is set by training, which has the names
+    if (init or {}).get("output_bias") == "fan":
         params["by"] = rng.uniform(-bound, bound, size=V).astype(dtype)
     return params
 

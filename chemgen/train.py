@@ -70,14 +70,18 @@ def split_names(names: list[str], valid_fraction: float, rng: np.random.Generato
 
 
 def learning_rate_at(model, step: int) -> float:
-    """The learning rate at a step (counted from 0): a linear warm-up over ``warmup`` steps, then
-    constant, or with ``lr_decay`` a cosine decay to 10% of it by the last step."""
+    """The learning rate at a step (counted from 0): a linear warm-up over ``warmup`` steps, constant
+    after it and, with ``lr_decay``, a cosine decay to 10% over the last ``decay_share`` of the steps
+    (1.0: the whole run, which slows short runs; 0.2, the default, anneals only at the end)."""
     rate = model.learning_rate
     warmup = getattr(model, "warmup", 0)
     if step < warmup:
         rate *= (step + 1) / (warmup + 1)
     if model.lr_decay and model.steps > 1:
-        rate *= 0.1 + 0.45 * (1 + math.cos(math.pi * min(step, model.steps) / model.steps))
+        span = max(1, int(round(getattr(model, "decay_share", 1.0) * model.steps)))  # the last steps
+        start = model.steps - span
+        if step >= start:
+            rate *= 0.1 + 0.45 * (1 + math.cos(math.pi * min(step - start, span) / span))
     return rate
 
 
@@ -178,10 +182,22 @@ def _prepare(model, train_names: list[str], valid_names: list[str], rng: np.rand
     model.vocab_ = Vocab.from_names(train_names + valid_names)
     model.net_config_ = NetConfig(model.cell, model.hidden_size, model.num_layers, model.vocab_.size, model.dtype,
                                   model.embed)
-    model.params_ = network.init_params(model.net_config_, rng, init_scheme(model.init))
+    init = init_scheme(model.init)
+    model.params_ = network.init_params(model.net_config_, rng, init)
+    if init.get("output_bias") == "unigram":
+        model.params_["by"][:] = unigram_log_frequencies(model.vocab_, train_names)
     model.fingerprint_ = modelfile.name_hashes(train_names)
     model.best_params_ = {k: v.copy() for k, v in model.params_.items()}
     model.training_info_ = {"n_train": len(train_names), "n_valid": len(valid_names)}
+
+
+def unigram_log_frequencies(vocab: Vocab, names: list[str]) -> np.ndarray:
+    """log of each token's share of all target tokens (characters and one end token per name), (V,)."""
+    counts = np.ones(vocab.size)  # add-one, so no token starts impossible
+    codes, lengths = vocab.encode_padded(names)
+    counts += np.bincount(codes[codes > 0], minlength=vocab.size)
+    counts[0] += len(names)
+    return np.log(counts / counts.sum())
 
 
 def _loop(model, optimizer, rng, state: TrainState, data, valid, checkpoint, checkpoint_every, best_path, log) -> None:
@@ -276,7 +292,7 @@ def _restore(model, optimizer, rng: np.random.Generator, path) -> TrainState:
     arrays, meta = modelfile.read_npz(path)
     if "checkpoint" not in meta:
         raise ModelFileError(f"{path}: a model file, not a training checkpoint (no optimizer state)")
-    if meta["config"] != asdict(model.net_config_):
+    if NetConfig(**meta["config"]) != model.net_config_:  # (files older than a field get its default)
         raise ConfigError(f"{path}: checkpoint architecture {meta['config']} differs from this run's")
     if not np.array_equal(arrays.get("fingerprint"), model.fingerprint_):
         raise ConfigError(f"{path}: checkpoint was trained on other names (or another validation split)")
