@@ -12,9 +12,13 @@ learning rate, packed sequences.
 Both run in alternating chunks of ``--every`` steps (chemgen's chunk, then
 PyTorch's on the same rows), so a busy moment on the machine hits both; only
 the training steps are timed, not the held-out evaluations. Per-step figures
-do not depend on machine load; per-second ones do.
+do not depend on machine load; per-second ones do. On a busy machine two BLAS
+or PyTorch threads per side can stall for seconds at a time (one loaded run:
+50 steps in 92 s instead of 4 s), so run both sides on one thread there:
 
     python bench/learning_curve.py [--steps 600] [--hidden 128] [--batch 64] [--every 50] [--set embed=0 ...]
+    OPENBLAS_NUM_THREADS=1 python bench/learning_curve.py --threads 1     # one core each
+    python bench/learning_curve.py --no-torch --set embed=0 --set init=seed --set decay_share=1.0  # the old defaults
 """
 from __future__ import annotations
 
