@@ -60,7 +60,7 @@ TRAIN_FLAGS = {  # flag dest -> CharRNN setting
     "clip_value": "clip_value", "dropout": "dropout", "short_below": "short_below", "short_weight": "short_weight",
     "name_floor": "name_floor", "valid_fraction": "valid_fraction", "eval_every": "eval_every",
     "print": "n_print", "dtype": "dtype", "seed": "random_state", "lr_decay": "lr_decay",
-    "embed": "embed", "init": "init", "warmup": "warmup", "decay_share": "decay_share",
+    "embed": "embed", "init": "init", "warmup": "warmup", "decay_share": "decay_share", "threads": "threads",
 }
 
 
@@ -104,6 +104,8 @@ def add_train(sub) -> None:
     p.add_argument("--decay-share", type=positive_float, metavar="SHARE",
                    help="share of the steps, at the end, over which --lr-decay acts, in (0, 1] (default 0.2; "
                         "1: the whole run, which slows short runs)")
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="threads sharing each minibatch, a part each (default 1; results depend slightly on N)")
     p.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt.npz)")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=500, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", help="continue from this checkpoint (same names; settings from it unless given)")

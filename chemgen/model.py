@@ -29,7 +29,7 @@ SETTINGS = (
     "cell", "hidden_size", "num_layers", "optimizer", "learning_rate", "lr_decay", "batch_size", "steps",
     "clip", "clip_value", "dropout", "short_below", "short_weight", "name_floor", "valid_fraction", "eval_every",
     "n_print", "dtype", "random_state",
-    "embed", "init", "warmup", "decay_share",
+    "embed", "init", "warmup", "decay_share", "threads",
 )
 
 # What a model file written before a setting existed was trained with (its defaults since differ).
@@ -70,6 +70,7 @@ class CharRNN:
         init: str = "chemgen",  # how weights and biases start: "chemgen", "torch" or "seed" (cells.INIT_SCHEMES)
         warmup: int = 0,  # steps of linear learning-rate warm-up (0: none)
         decay_share: float = 0.2,  # share of the steps, at the end, over which lr_decay acts (1.0: the whole run)
+        threads: int = 1,  # threads computing parts of each minibatch (results depend on it, slightly)
     ):
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.optimizer, self.learning_rate, self.lr_decay = optimizer, learning_rate, lr_decay
@@ -79,6 +80,7 @@ class CharRNN:
         self.valid_fraction, self.eval_every, self.n_print = valid_fraction, eval_every, n_print
         self.dtype, self.random_state = dtype, random_state
         self.embed, self.init, self.warmup, self.decay_share = embed, init, warmup, decay_share
+        self.threads = threads
 
     # ------------------------------------------------------------ settings
 
@@ -110,6 +112,7 @@ class CharRNN:
             (_positive_int(self.warmup) or self.warmup == 0, f"warmup must be a non-negative integer, not {self.warmup!r}"),
             (_init_error(self.init) is None, _init_error(self.init)),
             (0 < self.decay_share <= 1, f"decay_share must be in (0, 1], not {self.decay_share!r}"),
+            (_positive_int(self.threads), f"threads must be a positive integer, not {self.threads!r}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -127,20 +127,78 @@ def above_floor(name_logp: np.ndarray, floor: float) -> np.ndarray:
 
 def train_step(model, optimizer, codes: np.ndarray, lengths: np.ndarray, rows: np.ndarray,
                rng: Optional[np.random.Generator] = None) -> float:
-    """optimize: forward, backward, clip, update on one minibatch; returns its loss (rng draws dropout masks)."""
+    """optimize: forward, backward, clip, update on one minibatch; returns its loss (rng draws dropout masks).
+
+    With ``threads`` > 1 the minibatch is dealt into that many parts (every k-th name of the sorted
+    batch, so each part is sorted and about as long as the others), each part's gradients are
+    computed in its own thread (NumPy releases the GIL inside its loops) and summed in a fixed order.
+    """
     rows = rows[np.argsort(-lengths[rows], kind="stable")]  # longest first: finished rows are skipped
-    inputs, targets, mask = batch_from_codes(codes[rows], lengths[rows])
-    ws = workspace_of(model)
-    _, loss, cache = network.forward(model.net_config_, model.params_, inputs, targets, mask, ws,
-                                     dropout=model.dropout, rng=rng)
-    grad_mask = mask if not model.name_floor else mask * above_floor(cache.name_logp, model.name_floor)
-    grads = network.backward(model.net_config_, model.params_, targets, grad_mask, cache, ws, n_chars=mask.sum())
+    parts = min(getattr(model, "threads", 1), len(rows))
+    if parts > 1:
+        grads, loss = _gradients_in_parts(model, codes, lengths, rows, parts, rng)
+    else:
+        grads, loss, _ = _gradients(model, codes, lengths, rows, None, workspace_of(model), rng)
     if model.clip == "value":
         clip(grads, model.clip_value)
     else:
         clip_global_norm(grads, model.clip_value)
     optimizer.update(model.params_, grads)
     return loss
+
+
+def _gradients(model, codes, lengths, rows, n_chars: Optional[float], ws: Workspace,
+               rng: Optional[np.random.Generator]) -> tuple[dict, float, float]:
+    """Gradients of the loss summed over rows' characters divided by n_chars (default: theirs),
+    the rows' mean loss per character and their character count."""
+    inputs, targets, mask = batch_from_codes(codes[rows], lengths[rows])
+    _, loss, cache = network.forward(model.net_config_, model.params_, inputs, targets, mask, ws,
+                                     dropout=model.dropout, rng=rng)
+    grad_mask = mask if not model.name_floor else mask * above_floor(cache.name_logp, model.name_floor)
+    count = float(mask.sum())
+    grads = network.backward(model.net_config_, model.params_, targets, grad_mask, cache, ws,
+                             n_chars=count if n_chars is None else n_chars)
+    return grads, loss, count
+
+
+def _gradients_in_parts(model, codes, lengths, rows, parts: int, rng) -> tuple[dict, float]:
+    """The minibatch's gradients and mean loss, its rows dealt into ``parts`` computed in threads."""
+    pool, spaces = _thread_pool(model, parts)
+    n_chars = float((lengths[rows] + 1).sum())
+    rngs = [None] * parts
+    if model.dropout and rng is not None:  # one generator per part, seeded in order: deterministic
+        rngs = [np.random.default_rng(seed) for seed in rng.integers(0, 2**63, size=parts)]
+    results = list(pool.map(lambda i: _gradients(model, codes, lengths, rows[i::parts], n_chars, spaces[i], rngs[i]),
+                            range(parts)))
+    grads = results[0][0]
+    for other, _, _ in results[1:]:
+        for key, value in other.items():
+            grads[key] += value
+    return grads, sum(loss * count for _, loss, count in results) / n_chars
+
+
+def _thread_pool(model, parts: int):
+    """The model's worker threads and one workspace per part (made on first use, never saved)."""
+    if getattr(model, "_pool", None) is None or model._pool[0]._max_workers != parts:
+        from concurrent.futures import ThreadPoolExecutor
+
+        model._pool = (ThreadPoolExecutor(parts, initializer=_one_blas_thread), [Workspace() for _ in range(parts)])
+    return model._pool
+
+
+def _one_blas_thread() -> None:
+    """In a worker thread: OpenBLAS calls made from this thread use one thread (the parts are the parallelism).
+    Needs OpenBLAS 0.3.27+ (NumPy's wheels); elsewhere a no-op."""
+    import ctypes
+    import glob
+
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")
+    for path in glob.glob(libs):
+        try:
+            ctypes.CDLL(path).openblas_set_num_threads_local(ctypes.c_int(1))
+            return
+        except (OSError, AttributeError):
+            continue
 
 
 def fit(

@@ -148,7 +148,8 @@ def test_interrupt_saves_a_checkpoint(corpus, tmp_path, monkeypatch):
                                  dict(dropout=1.0), dict(dropout=-0.1), dict(short_below=-1),
                                  dict(short_weight=0.0), dict(short_weight=2.0), dict(name_floor=-1.0),
                                  dict(name_floor=float("nan")), dict(embed=-1), dict(warmup=-2),
-                                 dict(init="glorot"), dict(init="chemgen,gate_bias=x"), dict(decay_share=0.0)])
+                                 dict(init="glorot"), dict(init="chemgen,gate_bias=x"), dict(decay_share=0.0),
+                                 dict(threads=0)])
 def test_bad_settings_are_one_line_errors(bad, corpus):
     with pytest.raises(ConfigError):
         small(**bad).fit(corpus)
@@ -223,3 +224,22 @@ def test_model_files_without_the_learner_settings_load_as_trained(corpus, tmp_pa
     old = CharRNN.load(tmp_path / "old.npz")
     assert (old.embed, old.init, old.warmup, old.decay_share, old.config_.embed) == (0, "seed", 0, 1.0, 0)
     np.testing.assert_array_equal(old.score(corpus[:10]), model.score(corpus[:10]))
+
+
+def test_threads_split_the_minibatch_and_stay_deterministic(corpus):
+    """Parts of a minibatch in threads: the same gradients up to rounding, and the same run twice."""
+    from chemgen.train import _gradients, _gradients_in_parts, workspace_of
+
+    model = small(dtype="float64", name_floor=30.0, steps=0).fit(corpus)
+    codes, lengths = model.vocab_.encode_padded(corpus)
+    rows = np.random.default_rng(0).integers(0, len(corpus), size=16)
+    rows = rows[np.argsort(-lengths[rows], kind="stable")]
+    whole, loss, _ = _gradients(model, codes, lengths, rows, None, workspace_of(model), None)
+    model.threads = 3
+    parts, parts_loss = _gradients_in_parts(model, codes, lengths, rows, 3, None)
+    assert parts_loss == pytest.approx(loss, rel=1e-12)
+    for key in whole:
+        np.testing.assert_allclose(parts[key], whole[key], rtol=1e-9, atol=1e-12)
+    a, b = small(threads=2, dropout=0.2).fit(corpus), small(threads=2, dropout=0.2).fit(corpus)
+    for key in a.params_:
+        np.testing.assert_array_equal(a.params_[key], b.params_[key])
