@@ -318,7 +318,10 @@ def _figures(state: TrainState) -> dict[str, Any]:
 
 
 def _finish(model, state: TrainState) -> None:
-    """Leave the best parameters in the model, with the training figures."""
+    """Leave the best parameters in the model, with the training figures (and stop its worker threads)."""
+    if getattr(model, "_pool", None) is not None:
+        model._pool[0].shutdown()
+        model._pool = None
     model.params_ = model.best_params_
     model.training_info_.update(_figures(state))
     model.history_ = state.history
