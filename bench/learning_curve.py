@@ -211,8 +211,9 @@ def main() -> None:
     if not peer:
         return
     total = min(curves["chemgen"][-1][1], curves["torch"][-1][1])
-    print(f"\nheld-out nats/char at equal training seconds (training time: chemgen {curves['chemgen'][-1][1]:.1f} s, "
-          f"torch {curves['torch'][-1][1]:.1f} s; speed ratio {curves['torch'][-1][1] / curves['chemgen'][-1][1]:.2f}x)")
+    ours_s, peer_s = curves["chemgen"][-1][1], curves["torch"][-1][1]
+    print(f"\nheld-out nats/char at equal training seconds (training time: chemgen {ours_s:.1f} s, "
+          f"torch {peer_s:.1f} s; speed ratio {peer_s / ours_s:.2f}x)")
     rows = []
     for share in (0.25, 0.5, 0.75, 1.0):
         seconds = share * total

@@ -191,7 +191,8 @@ class RNNCell:
 
     @staticmethod
     def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype, init: Optional[dict] = None) -> Params:
-        """Seed's initialize_parameters for one layer (uniform ±1/sqrt(n_a), zero bias) unless ``init`` says otherwise."""
+        """Seed's initialize_parameters for one layer (uniform ±1/sqrt(n_a), zero bias), unless ``init``
+        says otherwise."""
         init = INIT_DEFAULTS | (init or {})
         return {
             "Wax": init_weights(rng, init["input"], 1, n_a, n_x, dtype),

@@ -75,7 +75,8 @@ def add_train(sub) -> None:
     p.add_argument("--optimizer", choices=["adam", "sgd"], help="optimizer (default adam; sgd is the seed's)")
     p.add_argument("--lr", type=positive_float, help="learning rate (default 3e-3)")
     p.add_argument("--lr-decay", dest="lr_decay", action=argparse.BooleanOptionalAction, default=None,
-                   help="cosine decay of the learning rate to 10%% over the last --decay-share of the steps (default on)")
+                   help="cosine decay of the learning rate to 10%% over the last --decay-share of the steps "
+                        "(default on)")
     p.add_argument("--batch-size", type=positive_int, help="names per minibatch (default 64)")
     p.add_argument("--steps", type=non_negative_int, help="optimizer steps (default 3000)")
     p.add_argument("--clip", choices=["norm", "value"], help="clip by global norm or by value (default norm)")

@@ -80,8 +80,8 @@ def test_score_a_non_model_file_is_refused(names_file, capsys):
 def test_learner_flags_round_trip(names_file, tmp_path):
     out = tmp_path / "m.npz"
     code, _, err = run("train", names_file, "--out", out, "--hidden", 16, "--steps", 10, "--batch-size", 8,
-                       "--eval-every", 10, "--seed", 0, "--print", 0, "--embed", 6, "--init", "torch,recurrent=orthogonal",
-                       "--warmup", 5, "--lr-decay")
+                       "--eval-every", 10, "--seed", 0, "--print", 0, "--embed", 6,
+                       "--init", "torch,recurrent=orthogonal", "--warmup", 5, "--lr-decay")
     assert code == 0, err
     model = CharRNN.load(out)
     assert (model.embed, model.init, model.warmup, model.lr_decay) == (6, "torch,recurrent=orthogonal", 5, True)
