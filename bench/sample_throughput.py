@@ -39,10 +39,11 @@ def torch_rnn(model):
     head = torch.nn.Linear(H, V)
     with torch.no_grad():
         for k in range(L):
+            q = network.input_layer_params(config, p, k)  # with an embedding, layer 0's input is folded into (G, V)
             if config.cell == "gru":
-                tensors = {"weight_ih": p[f"l{k}.Wx"], "weight_hh": p[f"l{k}.Wh"], "bias_ih": p[f"l{k}.bx"], "bias_hh": p[f"l{k}.bh"]}
+                tensors = {"weight_ih": q["Wx"], "weight_hh": q["Wh"], "bias_ih": q["bx"], "bias_hh": q["bh"]}
             else:
-                tensors = {"weight_ih": p[f"l{k}.Wax"], "weight_hh": p[f"l{k}.Waa"], "bias_ih": p[f"l{k}.ba"],
+                tensors = {"weight_ih": q["Wax"], "weight_hh": q["Waa"], "bias_ih": q["ba"],
                            "bias_hh": np.zeros(H, np.float32)}
             for name, value in tensors.items():
                 getattr(rnn, f"{name}_l{k}").copy_(torch.from_numpy(np.ascontiguousarray(value)))

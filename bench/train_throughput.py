@@ -4,9 +4,13 @@ Same architecture on both sides: one recurrent layer (vanilla RNN or GRU) of
 256 units over one-hot characters (chemgen's row lookup is the same
 arithmetic), a linear softmax output, masked cross-entropy, Adam, global-norm
 clipping; batches of 128 names of ~40 characters. Prints characters per second
-(real, unpadded characters incl. the end token) and the ratios.
+(real, unpadded characters incl. the end token) and the ratios, with chemgen
+on one thread and with its minibatch dealt to ``--chemgen-threads`` threads,
+and each rate's share of the BLAS-bound limit: the sgemm rate measured in the
+same run divided by the matrix-product arithmetic per character (forward,
+backward and weight gradients of the recurrent and output products).
 
-    python bench/train_throughput.py [--steps 30] [--hidden 256] [--batch 128] [--threads 2]
+    python bench/train_throughput.py [--steps 30] [--hidden 256] [--batch 128] [--threads 2] [--chemgen-threads 2]
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from chemgen.model.cells import Workspace  # noqa: E402
 from chemgen.model.config import TrainConfig  # noqa: E402
 from chemgen.model.modelfile import Learned  # noqa: E402
 from chemgen.model.optim import Adam  # noqa: E402
-from chemgen.model.train import train_step  # noqa: E402
+from chemgen.model.train import ThreadParts, train_step  # noqa: E402
 from chemgen.model.vocab import Vocab  # noqa: E402
 
 
@@ -34,17 +38,37 @@ def batches(names: list[str], vocab: Vocab, batch: int, steps: int, rng) -> list
     return [(codes, lengths, rng.integers(0, len(names), size=batch)) for _ in range(steps)]
 
 
-def chemgen_rate(cell: str, names, vocab, args) -> float:
-    config = TrainConfig(cell=cell, hidden_size=args.hidden, batch_size=args.batch, random_state=0)
+def sgemm_peak(size: int = 1024, repeats: int = 5) -> float:
+    """Best float32 matrix-product rate of this NumPy's BLAS, FLOP/s."""
+    a, b = (np.random.default_rng(0).random((size, size), dtype=np.float32) for _ in range(2))
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = max(best, 2 * size**3 / (time.perf_counter() - start))
+    return best
+
+
+def flops_per_char(cell: str, hidden: int, vocab: int) -> float:
+    """Matrix-product FLOPs per character of one training step: recurrent product forward, backward and
+    weight gradient (3 x 2HG), the input table's gradient (2VG), and the output layer (3 x 2HV)."""
+    gates = {"rnn": 1, "gru": 3, "lstm": 4}[cell] * hidden
+    return 6 * hidden * gates + 2 * vocab * gates + 6 * hidden * vocab
+
+
+def chemgen_rate(cell: str, names, vocab, args, threads: int = 1) -> float:
+    config = TrainConfig(cell=cell, hidden_size=args.hidden, batch_size=args.batch, random_state=0, threads=threads,
+                         embed=0)
     net = network.NetConfig(cell, args.hidden, 1, vocab.size, "float32")
     learned = Learned(net, network.init_params(net, np.random.default_rng(0)), vocab, np.zeros(0, np.uint64))
     optimizer, workspace = Adam(1e-3), Workspace()
+    pool = ThreadParts(threads) if threads > 1 else None
     work = batches(names, vocab, args.batch, args.steps + args.warmup, np.random.default_rng(1))
     chars = 0
     for i, (codes, lengths, rows) in enumerate(work):
         if i == args.warmup:
             start, chars = time.perf_counter(), 0
-        train_step(config, learned, optimizer, codes, lengths, rows, workspace)
+        train_step(config, learned, optimizer, codes, lengths, rows, workspace, pool=pool)
         chars += int(lengths[rows].sum() + len(rows))
     return chars / (time.perf_counter() - start)
 
@@ -101,20 +125,29 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the best of each side is kept")
+    parser.add_argument("--chemgen-threads", type=int, default=2, help="chemgen's threads per minibatch (--threads)")
     args = parser.parse_args()
     names = corpus(mean_length=40)
     vocab = Vocab.from_names(names)
     rows = []
     seed_cps = seed_rate(names, vocab, args)
+    peak = 0.0
     for cell in ("rnn", "gru"):
-        ours, peer = 0.0, 0.0
+        ours, split, peer = 0.0, 0.0, 0.0
         for _ in range(args.rounds):  # alternate, so a busy moment does not favour one side
+            peak = max(peak, sgemm_peak())
             ours = max(ours, chemgen_rate(cell, names, vocab, args))
+            split = max(split, chemgen_rate(cell, names, vocab, args, args.chemgen_threads))
             peer = max(peer, torch_rate(cell, names, vocab, args))
-        rows.append((cell, ours, peer, ours / peer, ours / seed_cps))
+        limit = peak / flops_per_char(cell, args.hidden, vocab.size)
+        rows.append((cell, ours, split, peer, split / peer, f"{ours / limit:.0%}", f"{split / limit:.0%}",
+                     f"{peer / limit:.0%}", split / seed_cps))
     print(f"training, hidden {args.hidden}, batch {args.batch}, ~40 chars/name, Adam, best of {args.rounds} "
-          f"alternating rounds; seed-style loop (vanilla, one name per step) {seed_cps:,.0f} chars/s")
-    print_table(["cell", "chemgen chars/s", "torch chars/s", "chemgen/torch", "chemgen/seed"], rows)
+          f"alternating rounds; seed-style loop (vanilla, one name per step) {seed_cps:,.0f} chars/s; "
+          f"sgemm {peak / 1e9:.1f} GFLOP/s; load average {os.getloadavg()[0]:.2f}")
+    t = args.chemgen_threads
+    print_table(["cell", "chemgen chars/s", f"chemgen {t} threads", "torch chars/s", f"chemgen {t}t/torch",
+                 "share of limit", f"{t}t share", "torch share", f"{t}t/seed"], rows)
 
 
 if __name__ == "__main__":

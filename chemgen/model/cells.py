@@ -133,6 +133,73 @@ def _uniform(rng: np.random.Generator, shape: tuple[int, ...], hidden: int, dtyp
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
 
 
+# How a layer's parameters are drawn (network.init_params adds the embedding and output layer).
+INIT_DEFAULTS = {
+    "input": "fan",  # input weights: "fan" uniform ±1/sqrt(H); "unit" uniform ±1 (one-hot input rows only)
+    "recurrent": "fan",  # recurrent weights: "fan" uniform ±1/sqrt(H), or "orthogonal" (one block per gate)
+    "bias": "zero",  # biases: "zero", or "fan" uniform ±1/sqrt(H) (PyTorch's)
+    "gate_bias": None,  # added to the GRU update gate's / LSTM forget gate's bias (None: GRU 0, LSTM 1)
+    "output_bias": "zero",  # the output bias by: "zero", "fan", or "unigram" (log character shares, set in training)
+}
+INIT_SCHEMES = {
+    # the seed's initialize_parameters: every weight uniform ±1/sqrt(H), zero biases (the LSTM's forget bias 1)
+    "seed": {},
+    # PyTorch's defaults for nn.GRU/RNN/LSTM and nn.Linear: every weight and bias uniform ±1/sqrt(H)
+    "torch": {"bias": "fan", "gate_bias": 0.0, "output_bias": "fan"},
+    # measured best per step (bench/learning_curve.py): a one-hot row starts as strong as an embedding
+    # times a projection would (±1), the GRU update gate leans to keeping the state (+1), and the output
+    # starts at the characters' frequencies instead of uniform
+    "chemgen": {"input": "unit", "gate_bias": 1.0, "output_bias": "unigram"},
+}
+_INIT_CHOICES = {"input": ("fan", "unit"), "recurrent": ("fan", "orthogonal"), "bias": ("zero", "fan"),
+                 "output_bias": ("zero", "fan", "unigram")}
+
+
+def init_scheme(text: str) -> dict:
+    """The INIT_DEFAULTS overrides named by ``text``: a scheme of INIT_SCHEMES, then optional
+    ``key=value`` changes, comma-separated (``chemgen,recurrent=orthogonal``). ValueError if unknown."""
+    parts = str(text).split(",")
+    if parts[0] not in INIT_SCHEMES:
+        raise ValueError(f"weight_init must start with one of {', '.join(INIT_SCHEMES)}, not {text!r}")
+    out = dict(INIT_SCHEMES[parts[0]])
+    for part in parts[1:]:
+        key, _, value = part.partition("=")
+        if key == "gate_bias":
+            try:
+                out[key] = float(value)
+            except ValueError:
+                raise ValueError(f"weight_init: gate_bias must be a number, not {value!r}") from None
+        elif value in _INIT_CHOICES.get(key, ()):
+            out[key] = value
+        else:
+            raise ValueError(f"weight_init: {part!r} is not one of " + ", ".join(
+                f"{k}={'|'.join(v)}" for k, v in _INIT_CHOICES.items()) + ", gate_bias=NUMBER")
+    return out
+
+
+def orthogonal(rng: np.random.Generator, blocks: int, n_a: int, dtype) -> np.ndarray:
+    """``blocks`` random orthogonal (n_a, n_a) matrices stacked: (blocks * n_a, n_a)."""
+    out = []
+    for _ in range(blocks):
+        q, r = np.linalg.qr(rng.standard_normal((n_a, n_a)))
+        out.append(q * np.sign(np.diag(r)))  # sign fix: uniformly distributed (Mezzadri 2007)
+    return np.concatenate(out).astype(dtype)
+
+
+def init_weights(rng: np.random.Generator, kind: str, blocks: int, n_out: int, n_in: int, dtype) -> np.ndarray:
+    """Weights (blocks * n_out, n_in) of one of the INIT_DEFAULTS kinds."""
+    if kind == "orthogonal" and n_in == n_out:
+        return orthogonal(rng, blocks, n_out, dtype)
+    bound = 1.0 if kind == "unit" else 1.0 / np.sqrt(n_out)
+    return rng.uniform(-bound, bound, size=(blocks * n_out, n_in)).astype(dtype)
+
+
+def init_bias(rng: np.random.Generator, kind: str, size: int, n_a: int, dtype) -> np.ndarray:
+    if kind == "fan":
+        return _uniform(rng, (size,), n_a, dtype)
+    return np.zeros(size, dtype=dtype)
+
+
 # ---------------------------------------------------------------- vanilla RNN (the seed's cell)
 
 
@@ -143,12 +210,14 @@ class RNNCell:
     input_keys = ("Wax", "ba")  # weights and bias of the input projection
 
     @staticmethod
-    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype) -> Params:
-        """Seed's initialize_parameters for one layer (uniform ±1/sqrt(n_a), zero bias)."""
+    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype, init: Optional[dict] = None) -> Params:
+        """Seed's initialize_parameters for one layer (uniform ±1/sqrt(n_a), zero bias), unless ``init``
+        says otherwise."""
+        init = INIT_DEFAULTS | (init or {})
         return {
-            "Wax": _uniform(rng, (n_a, n_x), n_a, dtype),
-            "Waa": _uniform(rng, (n_a, n_a), n_a, dtype),
-            "ba": np.zeros(n_a, dtype=dtype),
+            "Wax": init_weights(rng, init["input"], 1, n_a, n_x, dtype),
+            "Waa": init_weights(rng, init["recurrent"], 1, n_a, n_a, dtype),
+            "ba": init_bias(rng, init["bias"], n_a, n_a, dtype),
         }
 
     @staticmethod
@@ -219,13 +288,16 @@ class GRUCell:
     input_keys = ("Wx", "bx")
 
     @staticmethod
-    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype) -> Params:
-        return {
-            "Wx": _uniform(rng, (3 * n_a, n_x), n_a, dtype),
-            "Wh": _uniform(rng, (3 * n_a, n_a), n_a, dtype),
-            "bx": np.zeros(3 * n_a, dtype=dtype),
-            "bh": np.zeros(3 * n_a, dtype=dtype),
+    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype, init: Optional[dict] = None) -> Params:
+        init = INIT_DEFAULTS | (init or {})
+        params = {
+            "Wx": init_weights(rng, init["input"], 3, n_a, n_x, dtype),
+            "Wh": init_weights(rng, init["recurrent"], 3, n_a, n_a, dtype),
+            "bx": init_bias(rng, init["bias"], 3 * n_a, n_a, dtype),
+            "bh": init_bias(rng, init["bias"], 3 * n_a, n_a, dtype),
         }
+        params["bx"][n_a : 2 * n_a] += init["gate_bias"] or 0.0  # update gate z: > 0 keeps more of h at first
+        return params
 
     @staticmethod
     def initial_state(batch: int, n_a: int, dtype) -> tuple[np.ndarray, ...]:
@@ -345,14 +417,13 @@ class LSTMCell:
     input_keys = ("Wx", "b")
 
     @staticmethod
-    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype) -> Params:
-        b = np.zeros(4 * n_a, dtype=dtype)
-        b[n_a : 2 * n_a] = 1.0
-        return {
-            "Wx": _uniform(rng, (4 * n_a, n_x), n_a, dtype),
-            "Wh": _uniform(rng, (4 * n_a, n_a), n_a, dtype),
-            "b": b,
-        }
+    def init_params(rng: np.random.Generator, n_x: int, n_a: int, dtype, init: Optional[dict] = None) -> Params:
+        init = INIT_DEFAULTS | (init or {})
+        Wx = init_weights(rng, init["input"], 4, n_a, n_x, dtype)
+        Wh = init_weights(rng, init["recurrent"], 4, n_a, n_a, dtype)
+        b = init_bias(rng, init["bias"], 4 * n_a, n_a, dtype)
+        b[n_a : 2 * n_a] += 1.0 if init["gate_bias"] is None else init["gate_bias"]  # forget gate
+        return {"Wx": Wx, "Wh": Wh, "b": b}
 
     @staticmethod
     def initial_state(batch: int, n_a: int, dtype) -> tuple[np.ndarray, ...]:

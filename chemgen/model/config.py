@@ -13,7 +13,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, Callable, Optional, Sequence
 
 from chemgen.errors import ConfigError
-from chemgen.model.cells import CELLS
+from chemgen.model.cells import CELLS, INIT_SCHEMES, init_scheme
 from chemgen.model.modelfile import FLOAT_DTYPES
 from chemgen.model.optim import CLIPPERS, OPTIMIZERS
 
@@ -65,6 +65,18 @@ def seed(name: str, value: Any) -> str:
     return "" if ok else f"{name} must be a non-negative integer (or None), not {value!r}"
 
 
+def weight_init(name: str, value: Any) -> str:
+    try:
+        init_scheme(value)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def decay_share(name: str, value: Any) -> str:
+    return "" if _is_number(value) and 0 < value <= 1 else f"{name} must be in (0, 1], not {value!r}"
+
+
 def one_of(choices: Sequence[str]) -> Check:
     def check(name: str, value: Any) -> str:
         return "" if value in choices else f"{name} must be one of {', '.join(choices)}, not {value!r}"
@@ -102,10 +114,20 @@ class TrainConfig(CheckedSettings):
     cell: str = setting("gru", "recurrent cell (rnn is the seed's)", one_of(list(CELLS)), "--cell", list(CELLS))
     hidden_size: int = setting(256, "hidden units per layer (the seed's n_a)", positive_int, "--hidden")
     num_layers: int = setting(1, "stacked recurrent layers", positive_int, "--layers")
+    embed: int = setting(128, "width of a learned character embedding before the first layer (0: one-hot input, "
+                              "the seed's)", non_negative_int, "--embed", metavar="D")
+    weight_init: str = setting("chemgen", f"how weights and biases start: {', '.join(INIT_SCHEMES)}, then optional "
+                                          f"KEY=VALUE changes (chemgen,recurrent=orthogonal)", weight_init,
+                               "--weight-init", metavar="SCHEME")
     optimizer: str = setting("adam", "optimizer (sgd is the seed's update)", one_of(list(OPTIMIZERS)), "--optimizer",
                              list(OPTIMIZERS))
     learning_rate: float = setting(3e-3, "learning rate (step size)", positive_number, "--lr")
-    lr_decay: bool = setting(True, "cosine decay of the learning rate to 10% over the steps", boolean, "--lr-decay")
+    lr_decay: bool = setting(True, "cosine decay of the learning rate to 10% over the last --decay-share of the steps",
+                             boolean, "--lr-decay")
+    decay_share: float = setting(0.2, "share of the steps, at the end, over which --lr-decay acts, in (0, 1] (1: the "
+                                      "whole run, which slows short runs)", decay_share, "--decay-share",
+                                 metavar="SHARE")
+    warmup: int = setting(0, "steps of linear learning-rate warm-up", non_negative_int, "--warmup", metavar="STEPS")
     batch_size: int = setting(64, "names per minibatch", positive_int, "--batch-size")
     steps: int = setting(3000, "optimizer steps (the seed's num_iterations)", non_negative_int, "--steps")
     epochs: float = setting(0.0, "train for this many passes over the training names instead of --steps "
@@ -127,6 +149,8 @@ class TrainConfig(CheckedSettings):
     eval_every: int = setting(200, "steps between validation, log lines and the best-model check", positive_int,
                               "--eval-every")
     n_print: int = setting(5, "names sampled and printed at each evaluation", non_negative_int, "--print")
+    threads: int = setting(1, "threads sharing each minibatch, a part each (results depend slightly on it)",
+                           positive_int, "--threads", metavar="N")
     dtype: str = setting("float32", "float type of parameters and activations", one_of(FLOAT_DTYPES), "--dtype",
                          list(FLOAT_DTYPES))
     random_state: Optional[int] = setting(None, "random seed: same seed, same model", seed, "--seed")
@@ -149,7 +173,11 @@ def defaults() -> dict[str, Any]:
     return {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}
 
 
+# What a model file written before a setting existed was trained with (the defaults have changed since).
+LEGACY_SETTINGS: dict[str, Any] = {"embed": 0, "weight_init": "seed", "warmup": 0, "decay_share": 1.0}
+
+
 def known_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Only the keys that are settings (a model file may hold others from other versions)."""
+    """A model file's stored settings: only keys that are settings, LEGACY_SETTINGS for those it predates."""
     names = set(setting_names())
-    return {k: v for k, v in settings.items() if k in names}
+    return {**LEGACY_SETTINGS, **{k: v for k, v in settings.items() if k in names}}

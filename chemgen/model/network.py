@@ -6,9 +6,13 @@ the loss is the mean cross-entropy per character (end token included) and the
 cache holds each name's log-likelihood, which ``sequence_logp`` returns for
 scoring; ``step_logits`` runs the same layers one step at a time for sampling.
 
-Parameters live in one flat dict: ``l{k}.<cell param>`` for layer k (the first
-layer's input weights double as the character embedding) and the seed's
-``Wya`` (V, H) / ``by`` (V,) for the output layer.
+Parameters live in one flat dict: ``l{k}.<cell param>`` for layer k and the
+seed's ``Wya`` (V, H) / ``by`` (V,) for the output layer. Without an embedding
+(``embed`` 0, the seed's one-hot input) the first layer's input weights double
+as the character embedding; with one, ``E`` (V, D) holds a D-wide vector per
+character and the first layer reads those. Its input projection is then folded
+into a (V, gates) table, ``Wx @ E.T``, so the first layer still does a row
+lookup, and the backward pass unfolds the table's gradient into dWx and dE.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ class NetConfig:
     num_layers: int = 1  # stacked recurrent layers
     vocab_size: int = 0  # characters + the boundary token (the seed's n_x = n_y)
     dtype: str = "float32"  # parameter and activation dtype
+    embed: int = 0  # width of the learned character embedding E before the first layer (0: one-hot input, the seed's)
 
 
 def _scope(ws: Optional[Workspace], layer: int) -> Optional[Workspace]:
@@ -39,23 +44,55 @@ def cell_of(config: NetConfig):
     return CELLS[config.cell]
 
 
-def init_params(config: NetConfig, rng: np.random.Generator) -> Params:
-    """initialize_parameters for the whole stack and the output layer."""
+def init_params(config: NetConfig, rng: np.random.Generator, init: Optional[dict] = None) -> Params:
+    """initialize_parameters for the whole stack and the output layer.
+
+    ``init`` (overrides of cells.INIT_DEFAULTS, e.g. ``cells.init_scheme("chemgen")``)
+    picks how weights and biases are drawn; None is the seed's scheme. An embedding starts at N(0, 1) per entry. The
+    "unit" input kind applies to one-hot input rows only (the first layer
+    without an embedding); inputs that are vectors get ±1/sqrt(H).
+    """
     cell, H, V, dtype = cell_of(config), config.hidden_size, config.vocab_size, np.dtype(config.dtype)
     params: Params = {}
+    if config.embed:
+        params["E"] = rng.standard_normal((V, config.embed)).astype(dtype)
     for layer in range(config.num_layers):
-        n_x = V if layer == 0 else H
-        for key, value in cell.init_params(rng, n_x, H, dtype).items():
+        one_hot = layer == 0 and not config.embed
+        n_x = V if one_hot else (config.embed if layer == 0 else H)
+        layer_init = dict(init or {})
+        if not one_hot and layer_init.get("input") == "unit":
+            layer_init["input"] = "fan"
+        for key, value in cell.init_params(rng, n_x, H, dtype, layer_init).items():
             params[f"l{layer}.{key}"] = value
     bound = 1.0 / np.sqrt(H)
     params["Wya"] = rng.uniform(-bound, bound, size=(V, H)).astype(dtype)
-    params["by"] = np.zeros(V, dtype=dtype)
+    params["by"] = np.zeros(V, dtype=dtype)  # "unigram" is set by training, which has the names
+    if (init or {}).get("output_bias") == "fan":
+        params["by"] = rng.uniform(-bound, bound, size=V).astype(dtype)
     return params
 
 
 def layer_params(params: Params, layer: int) -> Params:
     prefix = f"l{layer}."
     return {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
+
+
+def input_layer_params(config: NetConfig, params: Params, layer: int) -> Params:
+    """Layer ``layer``'s parameters as its cell sees them: with an embedding, the first layer's
+    input weights folded with it into a (gates, V) table ``Wx @ E.T`` read by row lookup."""
+    p = layer_params(params, layer)
+    if layer == 0 and config.embed:
+        key = cell_of(config).input_keys[0]
+        p[key] = p[key] @ params["E"].T  # (G, D) @ (D, V) -> (G, V)
+    return p
+
+
+def unfold_embedding_grads(config: NetConfig, params: Params, grads: Params) -> None:
+    """Turn the folded table's gradient dT (G, V) into dWx = dT @ E (G, D) and dE = dT.T @ Wx (V, D), in place."""
+    key = f"l0.{cell_of(config).input_keys[0]}"
+    d_table = grads[key]  # (G, V)
+    grads["E"] = d_table.T @ params[key]  # (V, D)
+    grads[key] = d_table @ params["E"]  # (G, D)
 
 
 def expected_shapes(config: NetConfig) -> dict[str, tuple[int, ...]]:
@@ -146,7 +183,7 @@ def forward(
     cache = ForwardCache()
     active = active_rows(mask)
     for layer in range(config.num_layers):
-        p = layer_params(params, layer)
+        p = input_layer_params(config, params, layer)
         state0 = cell.initial_state(inputs.shape[1], H, np.dtype(config.dtype))
         X, _, layer_cache = cell.forward(p, X, state0, active, _scope(ws, layer), train)  # (T, B, H)
         cache.layer_caches.append(layer_cache)
@@ -192,8 +229,11 @@ def backward(
     for layer in reversed(range(config.num_layers)):
         if cache.dropout_masks:
             dX = dX * cache.dropout_masks[layer]  # (T, B, H) back through this layer's dropout
-        layer_grads, dX = cell.backward(layer_params(params, layer), dX, cache.layer_caches[layer], _scope(ws, layer))
+        layer_grads, dX = cell.backward(input_layer_params(config, params, layer), dX, cache.layer_caches[layer],
+                                        _scope(ws, layer))
         grads.update({f"l{layer}.{k}": v for k, v in layer_grads.items()})
+    if config.embed:
+        unfold_embedding_grads(config, params, grads)
     return grads
 
 
@@ -222,7 +262,7 @@ def step_logits(config: NetConfig, params: Params, tokens: np.ndarray,
     x: np.ndarray = tokens
     new_states = []
     for layer in range(config.num_layers):
-        p = layer_params(params, layer)
+        p = input_layer_params(config, params, layer)
         W, b = (p[key] for key in cell.input_keys)
         x_proj = W.T[x] + b if layer == 0 else x @ W.T + b  # (B, G)
         x, state = cell.step(p, x_proj, states[layer])  # (B, H)

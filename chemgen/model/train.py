@@ -28,7 +28,7 @@ from chemgen.errors import ChemgenError, ChemgenWarning, ConfigError, ModelFileE
 from chemgen.io.names import control_character
 from chemgen.io.progress import progress_bar
 from chemgen.model import modelfile, network
-from chemgen.model.cells import Params, Workspace
+from chemgen.model.cells import Params, Workspace, init_scheme
 from chemgen.model.config import TrainConfig
 from chemgen.model.modelfile import Learned
 from chemgen.model.network import NetConfig
@@ -97,10 +97,18 @@ def split_names(names: list[str], valid_fraction: float, rng: np.random.Generato
 
 
 def learning_rate_at(config: TrainConfig, step: int) -> float:
-    """Cosine decay from the learning rate to 10% of it over the run, or constant."""
-    if not config.lr_decay or config.steps <= 1:
-        return config.learning_rate
-    return config.learning_rate * (0.1 + 0.45 * (1 + math.cos(math.pi * min(step, config.steps) / config.steps)))
+    """The learning rate at a step (from 0): a linear warm-up over ``warmup`` steps, constant after it and,
+    with ``lr_decay``, a cosine decay to 10% over the last ``decay_share`` of the steps (1.0: the whole
+    run, which slows short runs; 0.2, the default, anneals only at the end)."""
+    rate = config.learning_rate
+    if step < config.warmup:
+        rate *= (step + 1) / (config.warmup + 1)
+    if config.lr_decay and config.steps > 1:
+        span = max(1, int(round(config.decay_share * config.steps)))  # the last steps
+        start = config.steps - span
+        if step >= start:
+            rate *= 0.1 + 0.45 * (1 + math.cos(math.pi * min(step - start, span) / span))
+    return rate
 
 
 def smooth(loss: Optional[float], cur_loss: float) -> float:
@@ -142,17 +150,90 @@ def above_floor(name_logp: np.ndarray, floor: float) -> np.ndarray:
 
 
 def train_step(config: TrainConfig, learned: Learned, optimizer, codes: np.ndarray, lengths: np.ndarray,
-               rows: np.ndarray, ws: Workspace, rng: Optional[np.random.Generator] = None) -> float:
-    """optimize: forward, backward, clip, update on one minibatch; returns its loss (rng draws dropout masks)."""
+               rows: np.ndarray, ws: Workspace, rng: Optional[np.random.Generator] = None,
+               pool: Optional["ThreadParts"] = None) -> float:
+    """optimize: forward, backward, clip, update on one minibatch; returns its loss (rng draws dropout masks).
+
+    With a pool of threads the minibatch is dealt into parts (every k-th name of the sorted batch, so
+    each part is sorted and about as long as the others), each part's gradients are computed in its
+    own thread (NumPy releases the GIL inside its loops) and summed in a fixed order.
+    """
     rows = rows[np.argsort(-lengths[rows], kind="stable")]  # longest first: finished rows are skipped
+    if pool is not None and min(pool.parts, len(rows)) > 1:
+        grads, loss = pool.gradients(config, learned, codes, lengths, rows, rng)
+    else:
+        grads, loss, _ = _gradients(config, learned, codes, lengths, rows, None, ws, rng)
+    CLIPPERS[config.clip](grads, config.clip_value)
+    optimizer.update(learned.params, grads)
+    return loss
+
+
+def _gradients(config: TrainConfig, learned: Learned, codes, lengths, rows, n_chars: Optional[float], ws: Workspace,
+               rng: Optional[np.random.Generator]) -> tuple[Params, float, float]:
+    """Gradients of the loss summed over rows' characters divided by n_chars (default: theirs),
+    the rows' mean loss per character and their character count."""
     inputs, targets, mask = batch_from_codes(codes[rows], lengths[rows])
     net, params = learned.config, learned.params
     _, loss, cache = network.forward(net, params, inputs, targets, mask, ws, dropout=config.dropout, rng=rng)
     grad_mask = mask if not config.name_floor else mask * above_floor(cache.name_logp, config.name_floor)
-    grads = network.backward(net, params, targets, grad_mask, cache, ws, n_chars=mask.sum())
-    CLIPPERS[config.clip](grads, config.clip_value)
-    optimizer.update(params, grads)
-    return loss
+    count = float(mask.sum())
+    grads = network.backward(net, params, targets, grad_mask, cache, ws, n_chars=count if n_chars is None else n_chars)
+    return grads, loss, count
+
+
+class ThreadParts:
+    """Worker threads that each compute the gradients of a part of every minibatch (``--threads``)."""
+
+    def __init__(self, parts: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.parts = parts
+        self.executor = ThreadPoolExecutor(parts, initializer=_one_blas_thread)
+        self.spaces = [Workspace() for _ in range(parts)]
+
+    def gradients(self, config: TrainConfig, learned: Learned, codes, lengths, rows,
+                  rng: Optional[np.random.Generator]) -> tuple[Params, float]:
+        """The minibatch's gradients and mean loss, its rows dealt into parts computed in threads."""
+        parts = min(self.parts, len(rows))
+        n_chars = float((lengths[rows] + 1).sum())
+        rngs: list[Optional[np.random.Generator]] = [None] * parts
+        if config.dropout and rng is not None:  # one generator per part, seeded in order: deterministic
+            rngs = [np.random.default_rng(seed) for seed in rng.integers(0, 2**63, size=parts)]
+        results = list(self.executor.map(
+            lambda i: _gradients(config, learned, codes, lengths, rows[i::parts], n_chars, self.spaces[i], rngs[i]),
+            range(parts)))
+        grads = results[0][0]
+        for other, _, _ in results[1:]:
+            for key, value in other.items():
+                grads[key] += value
+        return grads, sum(loss * count for _, loss, count in results) / n_chars
+
+    def close(self) -> None:
+        self.executor.shutdown()
+
+
+def _one_blas_thread() -> None:
+    """In a worker thread: OpenBLAS calls made from this thread use one thread (the parts are the parallelism).
+    Needs OpenBLAS 0.3.27+ (NumPy's wheels); elsewhere a no-op."""
+    import ctypes
+    import glob
+
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")
+    for path in glob.glob(libs):
+        try:
+            ctypes.CDLL(path).openblas_set_num_threads_local(ctypes.c_int(1))
+            return
+        except (OSError, AttributeError):
+            continue
+
+
+def unigram_log_frequencies(vocab: Vocab, names: list[str]) -> np.ndarray:
+    """log of each token's share of all target tokens (characters and one end token per name), (V,)."""
+    counts = np.ones(vocab.size)  # add-one, so no token starts impossible
+    codes, lengths = vocab.encode_padded(names)
+    counts += np.bincount(codes[codes > 0], minlength=vocab.size)
+    counts[0] += len(names)
+    return np.log(counts / counts.sum())
 
 
 @dataclass
@@ -167,6 +248,7 @@ class Run:
     optimizer: Any
     state: TrainState = field(default_factory=TrainState)
     workspace: Workspace = field(default_factory=Workspace)
+    pool: Optional[ThreadParts] = None  # threads sharing each minibatch (--threads above 1)
 
     def result(self) -> TrainResult:
         best = Learned(self.learned.config, self.best_params, self.learned.vocab, self.learned.fingerprint)
@@ -216,14 +298,23 @@ def fit(
         _restore(run, resume)
     data = run.learned.vocab.encode_padded(train_names)
     valid = run.learned.vocab.encode_padded(sorted(valid_names, key=len, reverse=True)) if valid_names else None
-    _loop(run, data, valid, checkpoint, checkpoint_every, best_path, log or (lambda _: None))
+    run.pool = ThreadParts(config.threads) if config.threads > 1 else None
+    try:
+        _loop(run, data, valid, checkpoint, checkpoint_every, best_path, log or (lambda _: None))
+    finally:
+        if run.pool is not None:
+            run.pool.close()
     return run.result()
 
 
 def _prepare(config: TrainConfig, train_names: list[str], valid_names: list[str], rng: np.random.Generator) -> Run:
     vocab = Vocab.from_names(train_names + valid_names)
-    net = NetConfig(config.cell, config.hidden_size, config.num_layers, vocab.size, config.dtype)
-    learned = Learned(net, network.init_params(net, rng), vocab, modelfile.name_hashes(train_names))
+    net = NetConfig(config.cell, config.hidden_size, config.num_layers, vocab.size, config.dtype, config.embed)
+    init = init_scheme(config.weight_init)
+    params = network.init_params(net, rng, init)
+    if init.get("output_bias") == "unigram":
+        params["by"][:] = unigram_log_frequencies(vocab, train_names)
+    learned = Learned(net, params, vocab, modelfile.name_hashes(train_names))
     return Run(config, learned, _copy(learned.params), {"n_train": len(train_names), "n_valid": len(valid_names)},
                rng, make_optimizer(config.optimizer, config.learning_rate))
 
@@ -232,11 +323,11 @@ def _prepare_from(init: Learned, config: TrainConfig, train_names: list[str], va
                   rng: np.random.Generator, log: Callable[[str], None]) -> Run:
     """A run that starts from a fitted model: same architecture, its parameters, a grown vocabulary."""
     net = init.config
-    if (config.cell, config.hidden_size, config.num_layers, config.dtype) != (net.cell, net.hidden_size,
-                                                                           net.num_layers, net.dtype):
+    ours = (config.cell, config.hidden_size, config.num_layers, config.dtype, config.embed)
+    if ours != (net.cell, net.hidden_size, net.num_layers, net.dtype, net.embed):
         raise ConfigError(f"fine-tuning keeps the starting model's architecture ({net.cell}, {net.hidden_size} "
-                          f"units, {net.num_layers} layers, {net.dtype}); do not change cell, hidden size, "
-                          f"layers or dtype")
+                          f"units, {net.num_layers} layers, {net.dtype}, embedding {net.embed}); do not change "
+                          f"cell, hidden size, layers, dtype or embedding")
     vocab = Vocab.from_names(train_names + valid_names + [init.vocab.chars])
     new_chars = sorted(set(vocab.chars) - set(init.vocab.chars))
     old_rows = np.array([vocab.char_to_ix[c] for c in init.vocab.ix_to_char])  # (V_old,)
@@ -266,7 +357,8 @@ def _loop(run: Run, data, valid, checkpoint, checkpoint_every, best_path, log) -
                 rows = run.rng.integers(0, len(lengths), size=config.batch_size)
             else:
                 rows = run.rng.choice(len(lengths), size=config.batch_size, p=chances)
-            loss = train_step(config, run.learned, run.optimizer, codes, lengths, rows, run.workspace, run.rng)
+            loss = train_step(config, run.learned, run.optimizer, codes, lengths, rows, run.workspace, run.rng,
+                              run.pool)
             if not math.isfinite(loss):
                 bar.close()
                 raise TrainingDiverged(f"training diverged at step {state.step + 1} (loss {loss}): lower --lr or "
@@ -366,9 +458,9 @@ def _restore(run: Run, path) -> None:
     if "checkpoint" not in meta:
         raise ModelFileError(f"{path}: a model file, not a training checkpoint (no optimizer state)")
     ours = asdict(run.learned.config)
-    if meta["config"] != ours:
-        differ = ", ".join(f"{k} {meta['config'].get(k)} (this run: {v})" for k, v in ours.items()
-                           if meta["config"].get(k) != v)
+    theirs = asdict(NetConfig(**meta["config"]))  # (files older than a field get its default)
+    if theirs != ours:
+        differ = ", ".join(f"{k} {theirs.get(k)} (this run: {v})" for k, v in ours.items() if theirs.get(k) != v)
         raise ConfigError(f"{path}: checkpoint architecture differs from this run's: {differ}")
     if not np.array_equal(arrays.get("fingerprint"), run.learned.fingerprint):
         raise ConfigError(f"{path}: checkpoint was trained on other names (or another validation split)")

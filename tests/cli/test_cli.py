@@ -75,3 +75,37 @@ def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
 def test_score_a_non_model_file_is_refused(names_file, capsys):
     assert main(["score", "--model", str(names_file), str(names_file)]) == 2
     assert "not a chemgen model file" in capsys.readouterr().err
+
+
+def test_learner_flags_round_trip(names_file, tmp_path):
+    out = tmp_path / "m.npz"
+    code, _, err = run("train", names_file, "--out", out, "--hidden", 16, "--steps", 10, "--batch-size", 8,
+                       "--eval-every", 10, "--seed", 0, "--print", 0, "--embed", 6,
+                       "--weight-init", "torch,recurrent=orthogonal", "--warmup", 5, "--lr-decay")
+    assert code == 0, err
+    model = CharRNN.load(out)
+    assert (model.embed, model.weight_init, model.warmup, model.lr_decay) == (6, "torch,recurrent=orthogonal", 5, True)
+    assert model.net_config_.embed == 6 and model.params_["E"].shape == (model.vocab_.size, 6)
+
+
+def test_a_bad_init_is_one_line_and_exit_2(names_file, tmp_path):
+    code, _, err = run("train", names_file, "--out", tmp_path / "m.npz", "--weight-init", "chemgen,bias=huge")
+    assert code == 2 and "weight_init:" in err and len(err.splitlines()) == 1
+
+
+def test_resume_of_a_checkpoint_older_than_the_learner_settings(names_file, tmp_path):
+    """A checkpoint written before embed/init/warmup existed resumes with the network it was trained with."""
+    from chemgen.model import modelfile
+
+    out, ckpt = tmp_path / "m.npz", tmp_path / "m.ckpt.npz"
+    common = ["--hidden", 16, "--batch-size", 8, "--eval-every", 10, "--seed", 0, "--print", 0]
+    assert run("train", names_file, "--out", out, "--steps", 10, "--embed", 0, "--weight-init", "seed", *common)[0] == 0
+    arrays, meta = modelfile.read_npz(ckpt)
+    for key in ("embed", "weight_init", "warmup", "decay_share"):
+        del meta["settings"][key]
+    del meta["config"]["embed"]
+    modelfile.write_npz(ckpt, arrays, meta)
+    code, _, err = run("train", names_file, "--out", out, "--steps", 20, "--resume", ckpt, *common)
+    assert code == 0, err
+    model = CharRNN.load(out)
+    assert (model.embed, model.weight_init, model.decay_share, model.net_config_.embed) == (0, "seed", 1.0, 0)

@@ -18,11 +18,12 @@ def numeric_gradient(f, array, eps=1e-6):
     return grad
 
 
-def perturbed_params(cell, layers, vocab, seed_=0):
-    """A float64 network of 5 units with every parameter moved off its initial value."""
-    config = network.NetConfig(cell=cell, hidden_size=5, num_layers=layers, vocab_size=vocab.size, dtype="float64")
+def perturbed_params(cell, layers, vocab, seed_=0, embed=0, init=None):
+    """A float64 network of 5 units (and an embedding of that width, if given) with every parameter moved."""
+    config = network.NetConfig(cell=cell, hidden_size=5, num_layers=layers, vocab_size=vocab.size, dtype="float64",
+                               embed=embed)
     rng = np.random.default_rng(seed_)
-    params = network.init_params(config, rng)
+    params = network.init_params(config, rng, init)
     for key in params:  # move off the zero biases so every path carries gradient
         params[key] += rng.normal(0, 0.3, params[key].shape)
     return config, params

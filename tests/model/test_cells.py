@@ -28,6 +28,37 @@ def test_backward_matches_finite_differences(cell, layers, names):
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("names", [NAMES, PACKED], ids=["padded", "packed"])
+def test_backward_with_embedding_matches_finite_differences(cell, layers, names):
+    """The embedding E (V, D) and the first layer's input weights (G, D), through the folded table."""
+    vocab = Vocab.from_names(names)
+    config, params = perturbed_params(cell, layers, vocab, embed=3)
+    assert params["E"].shape == (vocab.size, 3) and params["l0." + CELLS[cell].input_keys[0]].shape[1] == 3
+    inputs, targets, mask = vocab.encode_batch(names)
+    _, _, cache = network.forward(config, params, inputs, targets, mask)
+    grads = network.backward(config, params, targets, mask, cache)
+    assert set(grads) == set(params)
+    for key, value in params.items():
+        numeric = numeric_gradient(lambda: network.forward(config, params, inputs, targets, mask)[1], value)
+        scale = max(1e-8, np.abs(numeric).max())
+        assert np.abs(numeric - grads[key]).max() / scale < 1e-6, key
+
+
+def test_embedding_is_an_explicit_lookup_then_projection():
+    """The folded table gives the same logits as looking up E's rows and projecting them."""
+    vocab = Vocab.from_names(NAMES)
+    config, params = perturbed_params("gru", 1, vocab, embed=4)
+    inputs, targets, mask = vocab.encode_batch(NAMES)
+    folded = network.forward(config, params, inputs, targets, mask)[0]
+    cell = CELLS["gru"]
+    p = network.layer_params(params, 0)
+    X = params["E"][inputs]  # (T, B, D) embedded characters
+    Hs, _, _ = cell.forward(p, X, cell.initial_state(len(NAMES), 5, np.float64))
+    np.testing.assert_allclose(folded, Hs @ params["Wya"].T + params["by"], atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
 def test_backward_through_dropout_matches_finite_differences(cell):
     vocab = Vocab.from_names(PACKED)
     config, params = perturbed_params(cell, 2, vocab)

@@ -69,13 +69,23 @@ def test_short_names_are_drawn_less_often(corpus):
 
 def test_name_floor_keeps_every_name_below_the_capped_chance(tmp_path):
     names = ["methane", "ethane", "propane", "butane", "pentane"] * 4
-    settings = dict(hidden_size=32, steps=300, batch_size=8, valid_fraction=0, random_state=0)
+    settings = dict(hidden_size=32, steps=300, batch_size=8, valid_fraction=0, random_state=0, embed=0, weight_init="seed")
     free = -small(**settings).fit(names).score(names[:5])  # (5,) nats per name
     floored_model = small(name_floor=3.5, **settings).fit(names)
     floored = -floored_model.score(names[:5])
     assert free.max() < 2.7 < floored.min()  # learnt by heart without the floor; held near it with
     floored_model.save(tmp_path / "m.npz")
     assert CharRNN.load(tmp_path / "m.npz").name_floor == 3.5
+
+
+def test_name_floor_holds_names_up_with_the_default_network():
+    """With an embedding, names sharing most characters pull each other below the floor more
+    (here propane, to 2.0 nats): the floor holds them up on average, not each one tightly."""
+    names = ["methane", "ethane", "propane", "butane", "pentane"] * 4
+    settings = dict(hidden_size=32, steps=300, batch_size=8, valid_fraction=0, random_state=0)
+    free = -small(**settings).fit(names).score(names[:5])  # (5,) nats per name
+    floored = -small(name_floor=3.5, **settings).fit(names).score(names[:5])
+    assert free.max() < 2.2 and floored.mean() > 2.7 and floored.min() > free.min()
 
 
 def test_names_under_the_name_floor_give_no_gradient(corpus):
@@ -163,7 +173,9 @@ def test_a_diverging_loss_stops_with_a_message_and_keeps_earlier_files(corpus, t
                                  dict(clip="both"), dict(valid_fraction=1.5), dict(dtype="float16"),
                                  dict(dropout=1.0), dict(dropout=-0.1), dict(short_below=-1),
                                  dict(short_weight=0.0), dict(short_weight=2.0), dict(name_floor=-1.0),
-                                 dict(name_floor=float("nan"))])
+                                 dict(name_floor=float("nan")), dict(embed=-1), dict(warmup=-2),
+                                 dict(weight_init="glorot"), dict(weight_init="chemgen,gate_bias=x"), dict(decay_share=0.0),
+                                 dict(threads=0)])
 def test_bad_settings_are_one_line_errors(bad, corpus):
     with pytest.raises(ConfigError):
         small(**bad).fit(corpus)
@@ -183,3 +195,80 @@ def test_seed_settings_train_through_the_batched_path(corpus):
     model = CharRNN(cell="rnn", hidden_size=32, optimizer="sgd", learning_rate=0.05, batch_size=1, clip="value",
                     steps=300, eval_every=100, n_print=0, random_state=0, lr_decay=False).fit(corpus)
     assert model.history_[-1]["valid_loss"] < model.history_[0]["valid_loss"]
+
+
+def test_learning_rate_warms_up_then_stays_or_decays():
+    from chemgen.model.train import learning_rate_at
+
+    flat = small(learning_rate=1.0, steps=100, warmup=3, lr_decay=False).train_config()
+    assert [learning_rate_at(flat, s) for s in range(5)] == [0.25, 0.5, 0.75, 1.0, 1.0]
+    assert learning_rate_at(flat, 99) == 1.0
+    late = small(learning_rate=1.0, steps=100).train_config()  # by default the rate decays over the last 20% of the steps only
+    assert learning_rate_at(late, 0) == learning_rate_at(late, 80) == 1.0
+    assert learning_rate_at(late, 90) == pytest.approx(0.55) and learning_rate_at(late, 100) == pytest.approx(0.1)
+    whole = small(learning_rate=1.0, steps=100, decay_share=1.0).train_config()  # the schedule before warm-up and decay_share
+    assert learning_rate_at(whole, 50) == pytest.approx(0.55) and learning_rate_at(whole, 100) == pytest.approx(0.1)
+
+
+def test_init_schemes(corpus):
+    from chemgen.model import network
+    from chemgen.model.cells import init_scheme
+
+    config = network.NetConfig("gru", 8, 1, 10, "float64", embed=0)
+    seed = network.init_params(config, np.random.default_rng(0), init_scheme("seed"))
+    ours = network.init_params(config, np.random.default_rng(0), init_scheme("chemgen"))
+    torch_like = network.init_params(config, np.random.default_rng(0), init_scheme("torch"))
+    assert np.abs(seed["l0.Wx"]).max() <= 8 ** -0.5 < np.abs(ours["l0.Wx"]).max() <= 1.0  # one-hot rows at ±1
+    assert not seed["l0.bx"].any() and np.all(ours["l0.bx"][8:16] == 1.0) and not ours["l0.bx"][:8].any()
+    assert torch_like["l0.bx"].any() and torch_like["by"].any()
+    model = small(steps=0).fit(corpus)  # default init: the output starts at the characters' log frequencies
+    assert model.weight_init == "chemgen" and np.exp(model.params_["by"]).sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        init_scheme("chemgen,recurrent=diagonal")
+
+
+def test_embedding_model_saves_loads_and_scores_alike(corpus, tmp_path):
+    model = small(embed=8).fit(corpus)
+    assert model.params_["E"].shape == (model.vocab_.size, 8)
+    model.save(tmp_path / "m.npz")
+    again = CharRNN.load(tmp_path / "m.npz")
+    assert again.embed == 8 and again.net_config_.embed == 8
+    np.testing.assert_array_equal(again.score(corpus[:10]), model.score(corpus[:10]))
+
+
+def test_model_files_without_the_learner_settings_load_as_trained(corpus, tmp_path):
+    """Files written before embed/init/warmup existed: one-hot input, the seed's init, no warm-up."""
+    from chemgen.model import modelfile
+
+    model = small(embed=0, weight_init="seed", steps=10).fit(corpus)
+    model.save(tmp_path / "m.npz")
+    arrays, meta = modelfile.read_npz(tmp_path / "m.npz")
+    for key in ("embed", "weight_init", "warmup", "decay_share"):
+        del meta["settings"][key]
+    del meta["config"]["embed"]
+    modelfile.write_npz(tmp_path / "old.npz", arrays, meta)
+    old = CharRNN.load(tmp_path / "old.npz")
+    assert (old.embed, old.weight_init, old.warmup, old.decay_share, old.net_config_.embed) == (0, "seed", 0, 1.0, 0)
+    np.testing.assert_array_equal(old.score(corpus[:10]), model.score(corpus[:10]))
+
+
+def test_threads_split_the_minibatch_and_stay_deterministic(corpus):
+    """Parts of a minibatch in threads: the same gradients up to rounding, and the same run twice."""
+    from chemgen.model.cells import Workspace
+    from chemgen.model.train import ThreadParts, _gradients
+
+    model = small(dtype="float64", name_floor=30.0, steps=0).fit(corpus)
+    config = model.train_config()
+    codes, lengths = model.vocab_.encode_padded(corpus)
+    rows = np.random.default_rng(0).integers(0, len(corpus), size=16)
+    rows = rows[np.argsort(-lengths[rows], kind="stable")]
+    whole, loss, _ = _gradients(config, model.learned_, codes, lengths, rows, None, Workspace(), None)
+    pool = ThreadParts(3)
+    parts, parts_loss = pool.gradients(config, model.learned_, codes, lengths, rows, None)
+    pool.close()
+    assert parts_loss == pytest.approx(loss, rel=1e-12)
+    for key in whole:
+        np.testing.assert_allclose(parts[key], whole[key], rtol=1e-9, atol=1e-12)
+    a, b = small(threads=2, dropout=0.2).fit(corpus), small(threads=2, dropout=0.2).fit(corpus)
+    for key in a.params_:
+        np.testing.assert_array_equal(a.params_[key], b.params_[key])
