@@ -98,7 +98,8 @@ def add_train(sub) -> None:
                        description="Train a char-RNN on names (one per line) or on molecules (.smi, .csv/.tsv with a "
                                    "smiles or name column, .sdf), which are named and checked by an OPSIN round trip.")
     p.add_argument("names", help="training names (.txt, - for stdin) or molecules (.smi, .csv, .tsv, .sdf)")
-    p.add_argument("--input-format", choices=INPUT_FORMATS, help="read the input as this format (default: by extension)")
+    p.add_argument("--input-format", choices=INPUT_FORMATS,
+                   help="read the input as this format (default: by extension)")
     p.add_argument("--out", required=True, help="model file to write (the best model by validation loss)")
     p.add_argument("--valid", help="validation names file (default: hold out --valid-fraction of the names)")
     p.add_argument("--init", metavar="MODEL", help="fine-tune this model (shipped name or file) on the input: its "

@@ -19,7 +19,6 @@ Chemistry checks, on by default (each bare flag switches one off)::
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Optional
 

@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from chemgen import CharRNN
 from chemgen.cli import main
 
 

@@ -18,7 +18,7 @@ distributed = pytest.importorskip("distributed")
 import chemgen  # noqa: E402
 from chemgen.cli import main  # noqa: E402
 from chemgen.distributed import task_seed  # noqa: E402
-from chemgen.filters import Candidate, Collector  # noqa: E402
+from chemgen.filters import Collector  # noqa: E402
 from chemgen.pipeline import generate_shard  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

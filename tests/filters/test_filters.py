@@ -7,7 +7,7 @@ import pytest
 
 from chemgen.errors import ConfigError, FilterError
 from chemgen.filters import (
-    Candidate, FilterStats, Verdict, apply_filters, build_filters, discover_filters, filter_status, inject_filter,
+    Candidate, Verdict, apply_filters, build_filters, discover_filters, filter_status, inject_filter,
     parse_spec, remove_injected, split_specs,
 )
 

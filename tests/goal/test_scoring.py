@@ -1,7 +1,6 @@
 """Scoring components: transforms, gates and graded scores, aggregation, specs from the CLI and TOML."""
 
 
-import numpy as np
 import pytest
 
 from chemgen import Verdict, inject_filter

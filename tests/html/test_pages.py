@@ -1,9 +1,7 @@
 """The HTML pages as files: self-contained, with the run's settings, pass rates and the training curve."""
-import json
 import re
 import sys
 
-import numpy as np
 import pytest
 
 from chemgen import CharRNN
