@@ -38,7 +38,10 @@ def input_format(path: str, given: Optional[str] = None) -> str:
         if given not in INPUT_FORMATS:
             raise ConfigError(f"input format must be one of {', '.join(INPUT_FORMATS)}, not {given!r}")
         return given
-    return "txt" if path == "-" else EXTENSIONS.get(Path(path).suffix.lower(), "txt")
+    if path == "-":
+        return "txt"
+    name = Path(path).name.lower()
+    return EXTENSIONS.get(Path(name[:-3] if name.endswith(".gz") else name).suffix, "txt")
 
 
 def read_records(path: str, fmt: str) -> Iterator[Record]:
@@ -71,7 +74,10 @@ def _column(header: list[str], wanted: tuple[str, ...]) -> Optional[str]:
 
 def _table(path: str, fmt: str) -> Iterator[Record]:
     """A table with a ``smiles`` or ``name`` column (and an optional title/id column)."""
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t" if fmt == "tsv" else ",")
         header = reader.fieldnames or []
         smiles_col, name_col = _column(header, SMILES_COLUMNS), _column(header, NAME_COLUMNS)

@@ -1,4 +1,4 @@
-"""Reading names files: one name per line, ``-`` for standard input, streamed.
+"""Reading names files: one name per line, ``-`` for standard input, ``.gz`` read through gzip, streamed.
 
 One rule for every reader (train, score, filter, evaluate): a line that is not
 UTF-8 text is an error naming the file and the line; a missing file, a
@@ -25,6 +25,10 @@ def _open_binary(path: str) -> IO[bytes]:
     if not Path(path).exists():
         raise ConfigError(f"names file {path!r} does not exist")
     try:
+        if path.endswith(".gz"):  # the shipped corpora's large splits are gzipped
+            import gzip
+
+            return gzip.open(path, "rb")
         return open(path, "rb")
     except OSError as exc:
         raise ConfigError(f"cannot read names file {path!r}: {exc.strerror or exc}") from None
@@ -49,8 +53,8 @@ def _lines(path: str, handle: IO[bytes]) -> Iterator[tuple[int, str]]:
                 raise ConfigError(f"{where}: line {line_no} is not valid UTF-8 text") from None
             if name:
                 yield line_no, name
-    except OSError as exc:
-        raise ConfigError(f"cannot read {where}: {exc.strerror or exc}") from None
+    except (OSError, EOFError) as exc:  # gzip's BadGzipFile is an OSError
+        raise ConfigError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
     finally:
         if path != "-":
             handle.close()

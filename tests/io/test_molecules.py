@@ -55,3 +55,16 @@ def test_sdf_records_and_an_unreadable_one(tmp_path):
 def test_a_missing_file_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         list(read_records(str(tmp_path / "none.sdf"), "sdf"))
+
+
+def test_gzipped_names_smiles_and_tables(tmp_path):
+    import gzip
+
+    from chemgen.io.names import read_training_names
+
+    for name, text in (("n.txt.gz", "ethanol\nmethane\n"), ("s.smi.gz", "CCO e\nC m\n"), ("t.csv.gz", "smiles\nCCO\nC\n")):
+        with gzip.open(tmp_path / name, "wt") as handle:
+            handle.write(text)
+    assert read_training_names(str(tmp_path / "n.txt.gz")) == ["ethanol", "methane"]
+    assert [r.smiles for r in read_records(str(tmp_path / "s.smi.gz"), input_format(str(tmp_path / "s.smi.gz")))] == ["CCO", "C"]
+    assert [r.smiles for r in read_records(str(tmp_path / "t.csv.gz"), input_format(str(tmp_path / "t.csv.gz")))] == ["CCO", "C"]
