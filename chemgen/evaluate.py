@@ -173,10 +173,10 @@ PERCENT_FIGURES = {"validity", "uniqueness", "novelty_names", "novelty_structure
 
 
 def figure_text(key: str, value: Any) -> str:
-    """One figure as the table shows it: NLL to 4 places, diversity to 3, the rest as percentages."""
+    """One figure as the table shows it: shares as percentages, NLL to 4 places, the other scores to 3."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return f"{value:.4f}" if key == "nll" else f"{100 * value:.1f}%" if key != "diversity" else f"{value:.3f}"
+    return f"{100 * value:.1f}%" if key in PERCENT_FIGURES else f"{value:.4f}" if key == "nll" else f"{value:.3f}"
 
 
 def format_table(result: dict[str, Any]) -> str:
