@@ -270,12 +270,17 @@ def run_generate_on_cluster(args) -> int:
         results = distributed.generate_on(client, args.n, model, args.filters, sampling, args.seed, args.rank_by,
                                           args.max_tries, not args.keep_duplicates, filter_options(args),
                                           args.task_size or distributed.TASK_SIZE)
+    write_spooled(results, args, f"{results.summary()}; {results.tasks} tasks")
+    return report_shortfall(results, args)
+
+
+def write_spooled(results, args, summary: str) -> None:
+    """Write a cluster run's results (read back from their spool file), then the summary line."""
     try:
         write_results(results, args)
     finally:
         results.close()
-    print(f"chemgen: {results.summary()}; {results.tasks} tasks", file=sys.stderr)
-    return report_shortfall(results, args)
+    print(f"chemgen: {summary}", file=sys.stderr)
 
 
 def report_shortfall(results, args) -> int:
@@ -302,11 +307,7 @@ def run_filter(args) -> int:
             results = distributed.check_on(client, (name for _, name in iter_names(args.names)), args.filters,
                                            model_of(args.model) if args.model else None, filter_options(args),
                                            args.task_size or distributed.TASK_SIZE)
-        try:
-            write_results(results, args)
-        finally:
-            results.close()
-        print(f"chemgen: {results.summary()}", file=sys.stderr)
+        write_spooled(results, args, results.summary())
         return 0
     names = (name for _, name in iter_names(args.names))
     results = Results()  # only what the image needs: the first structures

@@ -45,7 +45,7 @@ import numpy as np
 
 from chemgen.errors import ChemgenError, ConfigError, FilterError
 from chemgen.filters import Candidate, Collector, FilterStage, FilterStats, Results, check_rank_by, rank
-from chemgen.filters.collector import _better
+from chemgen.filters.collector import _better, structure_key
 from chemgen.filters.loading import discover_filters, parse_spec, spec_list
 from chemgen.filters.stage import DEFAULT_FILTERS, run_filter
 from chemgen.io.progress import progress_bar
@@ -323,7 +323,7 @@ class SpooledCollector:
             if not self.dedupe:
                 self.by_key[len(self.by_key)] = self.spool.put(candidate)
                 continue
-            key = candidate.inchikey or f"name:{candidate.name}"
+            key = structure_key(candidate)
             kept = self.by_key.get(key)
             if kept is not None:
                 self.duplicates += 1

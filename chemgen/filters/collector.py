@@ -33,6 +33,11 @@ def rank(candidates: Iterable[Candidate], rank_by: str = "logp") -> list[Candida
     return sorted(candidates, key=lambda c: (-key(c) if key(c) is not None else float("inf"), c.name))
 
 
+def structure_key(candidate: Candidate) -> str:
+    """What two candidates share when they are the same compound: the InChIKey, else the name."""
+    return candidate.inchikey or f"name:{candidate.name}"
+
+
 def _logp(candidate: Candidate) -> float:
     return candidate.logp if candidate.logp is not None else float("-inf")
 
@@ -86,7 +91,7 @@ class Collector:
         if not self.dedupe:
             self.by_key[(candidate.name, len(self.by_key))] = candidate
             return
-        key = candidate.inchikey or f"name:{candidate.name}"
+        key = structure_key(candidate)
         kept = self.by_key.get(key)
         if kept is not None:
             self.duplicates += 1
