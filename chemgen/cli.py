@@ -429,8 +429,8 @@ def add_evaluate(sub) -> None:
     p.add_argument("--reference", help="held-out names file (NLL, and the reference's own figures as the ceiling)")
     p.add_argument("--temperature", type=positive_float, default=1.0, help="sampling temperature (default 1.0)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--train", help="training names file: structural novelty against its structures "
-                                   "(default: against the shipped known-compounds index)")
+    p.add_argument("--train", help="training names or molecules file (.smi, .csv, .tsv, .sdf): structural novelty "
+                                   "against its structures (default: against the shipped known-compounds index)")
     p.add_argument("--json", dest="json_out", help="also write the figures as JSON to this file (- for stdout)")
     p.add_argument("--report", help="also write a self-contained HTML report (figures, property plots, structures, "
                                     "training curve) to this file; needs chemgen[notebook]")

@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, FilterStage
 from chemgen.io.progress import progress_bar
 
@@ -81,25 +83,44 @@ def structure_figures(cands: list[Candidate], in_training: np.ndarray, train_key
 def training_structures(stage: FilterStage, train_file: Optional[str]) -> tuple[set[str], str]:
     """InChIKeys to measure structural novelty against, and a label saying where they came from.
 
-    Training names are looked up in the known-compounds index first (the shipped
-    corpora come from the same table); only names it lacks go through OPSIN.
+    A molecules file (``.smi``, ``.csv``/``.tsv`` with a smiles column, ``.sdf``) gives its
+    structures' InChIKeys directly. Training names are looked up in the known-compounds index
+    first (the shipped corpora come from the same table); only names it lacks go through OPSIN.
+    The keys of a file are kept for the rest of the process (a grid of evaluations reads it once).
     """
     from chemgen.chem.known import KnownIndex
 
-    index = KnownIndex.load()
     if not train_file:
-        return index.inchikeys(), "the known-compounds index"
-    from chemgen.io.names import read_training_names
+        return KnownIndex.load().inchikeys(), "the known-compounds index"
+    if not Path(train_file).is_file():
+        raise ConfigError(f"--train: {train_file!r} is not a file")
+    stamp = (str(Path(train_file).resolve()), Path(train_file).stat().st_mtime_ns)
+    if stamp not in _TRAINING_KEYS:
+        _TRAINING_KEYS[stamp] = _keys_of_file(stage, train_file, KnownIndex.load())
+    return _TRAINING_KEYS[stamp], f"structures of {train_file}"
+
+
+_TRAINING_KEYS: dict[tuple[str, int], set[str]] = {}
+
+
+def _keys_of_file(stage: FilterStage, train_file: str, index) -> set[str]:
+    """The InChIKeys of a training file's structures (SMILES by RDKit, names by the index, then OPSIN)."""
+    from chemgen.chem.molecules import inchikey_of, mol_from_smiles
+    from chemgen.io.molecules import input_format, read_records
 
     keys, unknown = set(), []
-    for name in read_training_names(train_file):
-        known = index.by_name(name)
+    for record in read_records(train_file, input_format(train_file)):
+        if record.smiles:
+            keys.add(inchikey_of(mol_from_smiles(record.smiles)))
+            continue
+        known = index.by_name(record.name) if record.name else None
         if known is not None and known.inchikey:
             keys.add(known.inchikey)
-        else:
-            unknown.append(name)
+        elif record.name:
+            unknown.append(record.name)
     keys |= {c.inchikey for c in check_in_chunks(stage, unknown, "training structures") if c.inchikey}
-    return keys, f"structures of {train_file}"
+    keys.discard(None)
+    return keys
 
 
 def held_out_nll(model, names: Sequence[str]) -> tuple[float, int]:

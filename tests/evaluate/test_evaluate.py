@@ -30,6 +30,22 @@ def test_evaluate_tiny_model(tiny_model, tmp_path):
     assert "validity" in table and "reference" in table
 
 
+@pytest.mark.parametrize("suffix, text", [(".smi", "CCO ethanol\nC methane\n"),
+                                          (".csv", "id,smiles\n1,OCC\n2,C\n")])
+def test_training_structures_from_a_molecules_file(tiny_model, tmp_path, suffix, text):
+    train = tmp_path / f"train{suffix}"
+    train.write_text(text)
+    result = evaluate(tiny_model, samples=20, reference=REFERENCE, seed=0, train_file=str(train))
+    assert result["reference"]["novelty_structures"] == 7 / 8  # ethanol's structure, written as SMILES
+
+
+def test_missing_training_file_is_a_config_error(tiny_model, tmp_path):
+    from chemgen.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a file"):
+        evaluate(tiny_model, samples=5, seed=0, train_file=str(tmp_path / "absent.smi"))
+
+
 def test_figures_from_hand_made_candidates():
     cands = [Candidate("a", smiles="CCO", inchikey="K1"), Candidate("b", smiles="CCO", inchikey="K1"),
              Candidate("c", smiles="c1ccccc1", inchikey="K2"), Candidate("junk")]
