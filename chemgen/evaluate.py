@@ -181,6 +181,8 @@ def benchmark_figures(sampled: list[Candidate], reference: list[Candidate]) -> d
     figures = metrics.moses_metrics(generated, known, ks=ks)
     figures.pop("valid", None)  # validity is chemgen's own: OPSIN parses, RDKit sanitises
     figures["kl_score"] = metrics.kl_divergence_score(generated, known)["score"]
+    if figures.get("FCD") is not None:
+        figures["fcd_score"] = math.exp(-0.2 * figures["FCD"])  # GuacaMol's FCD score, in (0, 1]
     return figures
 
 
@@ -189,7 +191,8 @@ FIGURES = [("nll", "held-out NLL (nats/char)"), ("validity", "validity"), ("uniq
            ("diversity", "internal diversity"), ("unique@1000", "unique@1k (MOSES)"),
            ("unique@10000", "unique@10k (MOSES)"), ("IntDiv1", "IntDiv1"), ("IntDiv2", "IntDiv2"),
            ("SNN", "SNN/reference"), ("Frag", "Frag/reference"), ("Scaf", "Scaf/reference"),
-           ("FCD", "FCD/reference"), ("kl_score", "KL score (GuacaMol)")]
+           ("FCD", "FCD/reference"), ("kl_score", "KL score (GuacaMol)"),
+           ("fcd_score", "FCD score (GuacaMol)")]
 PERCENT_FIGURES = {"validity", "uniqueness", "novelty_names", "novelty_structures", "unique@1000", "unique@10000"}
 
 

@@ -83,3 +83,18 @@ def test_benchmark_figures_of_a_set_against_itself():
     assert figures["Scaf"] == pytest.approx(1.0) and "unique@1000" not in figures  # fewer than 1,000 samples
     assert 0 < figures["IntDiv1"] < 1 and figures["kl_score"] > 0.9
     assert benchmark_figures(cands[:1], cands) == {}  # too few structures to compare
+
+
+def test_fcd_score_follows_guacamol_when_fcd_is_available(monkeypatch):
+    from chemgen import metrics
+    from chemgen.evaluate import benchmark_figures
+
+    smiles = ["CCO", "CCN", "c1ccccc1O", "CC(=O)O"]
+    cands = [Candidate(s, smiles=s) for s in smiles]
+    for c in cands:
+        c.verdicts["rdkit"] = Verdict(True)
+    monkeypatch.setattr(metrics, "fcd", lambda generated, reference: 5.0)
+    figures = benchmark_figures(cands, cands)
+    assert figures["FCD"] == 5.0 and figures["fcd_score"] == pytest.approx(math.exp(-1.0))
+    monkeypatch.setattr(metrics, "fcd", lambda generated, reference: None)
+    assert "fcd_score" not in benchmark_figures(cands, cands)
