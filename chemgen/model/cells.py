@@ -65,6 +65,15 @@ def sigmoid_(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def sigmoid_exp_(x: np.ndarray) -> np.ndarray:
+    """In-place logistic function as 1 / (1 + exp(-x)): one exp is cheaper than one tanh.
+    exp overflows to inf for x below about -88 (float32), giving the right 0: call under np.errstate(over="ignore")."""
+    np.negative(x, out=x)
+    np.exp(x, out=x)
+    x += 1.0
+    return np.reciprocal(x, out=x)
+
+
 class Workspace:
     """Scratch arrays kept between calls; ``take`` returns an uninitialised array of the shape asked."""
 
@@ -325,28 +334,16 @@ class GRUCell:
         GX = input_projection(p["Wx"], bias, X, ws)  # (T, B, 3H)
         steps, batch, _ = GX.shape
         rows = row_counts(active, steps, batch)
-        GH = ws.take("GH", GX.shape, GX.dtype)  # (T, B, 3H) recurrent projections
+        gh = ws.take("gh", (batch, 3 * H), GX.dtype)  # (B, 3H) the current step's recurrent projection
         RZ = ws.take("RZ", (steps, batch, 2 * H), GX.dtype)  # (T, B, 2H) gates r, z
         Hs = ws.take("Hs", (steps, batch, H), GX.dtype)  # (T, B, H)
         factors = [ws.take(k, (steps, batch, H), GX.dtype) for k in ("c_n", "c_r", "c_z")] if train else None
         h, WhT, bhn = state0[0], np.ascontiguousarray(p["Wh"].T), p["bh"][2 * H :]
         n = ws.take("n", (batch, H), GX.dtype)  # (B, H) candidate state of the current step
-        for t, k in enumerate(rows):
-            gh, rz, nk = GH[t, :k], RZ[t, :k], n[:k]
-            np.matmul(h[:k], WhT, out=gh)
-            sigmoid_(np.add(GX[t, :k, : 2 * H], gh[:, : 2 * H], out=rz))
-            ghn = gh[:, 2 * H :]
-            ghn += bhn
-            np.multiply(rz[:, :H], ghn, out=nk)
-            nk += GX[t, :k, 2 * H :]
-            np.tanh(nk, out=nk)
-            out = np.subtract(h[:k], nk, out=Hs[t, :k])  # h_prev - n
-            if factors is not None:
-                _gru_step_factors(t, k, rz, ghn, nk, out, factors)
-            out *= rz[:, H:]
-            out += nk
-            Hs[t, k:] = 0.0
-            h = Hs[t]
+        with np.errstate(over="ignore"):
+            for t, k in enumerate(rows):
+                h = _gru_forward_step(GX[t, :k], h[:k], WhT, bhn, gh[:k], RZ[t, :k], n[:k], Hs[t],
+                                      factors and [f[t, :k] for f in factors])
         return Hs, (h,), (X, Hs, state0[0], RZ, factors, rows)
 
     @staticmethod
@@ -382,13 +379,35 @@ class GRUCell:
         return grads, dX
 
 
-def _gru_step_factors(t: int, k: int, rz: np.ndarray, ghn: np.ndarray, n: np.ndarray, h_minus_n: np.ndarray,
+def _gru_forward_step(gx: np.ndarray, h: np.ndarray, WhT: np.ndarray, bhn: np.ndarray, gh: np.ndarray,
+                      rz: np.ndarray, n: np.ndarray, h_out: np.ndarray, factors: Optional[list[np.ndarray]]) -> np.ndarray:
+    """One GRU step over the k active rows, into the workspace views: gh (k, 3H) recurrent projection,
+    rz (k, 2H) gates, n (k, H) candidate, and h_out (B, H) the new state (rows past k zeroed);
+    with ``factors`` (three (k, H) views) the backward's factors too. Returns h_out."""
+    k, H = h.shape
+    np.matmul(h, WhT, out=gh)
+    sigmoid_exp_(np.add(gx[:, : 2 * H], gh[:, : 2 * H], out=rz))
+    ghn = gh[:, 2 * H :]
+    ghn += bhn
+    np.multiply(rz[:, :H], ghn, out=n)
+    n += gx[:, 2 * H :]
+    np.tanh(n, out=n)
+    out = np.subtract(h, n, out=h_out[:k])  # h_prev - n
+    if factors is not None:
+        _gru_step_factors(rz, ghn, n, out, factors)
+    out *= rz[:, H:]
+    out += n
+    h_out[k:] = 0.0
+    return h_out
+
+
+def _gru_step_factors(rz: np.ndarray, ghn: np.ndarray, n: np.ndarray, h_minus_n: np.ndarray,
                       factors: list[np.ndarray]) -> None:
-    """Step t's factors of the GRU backward, which do not depend on the incoming gradient:
-    c_n = (1 - z)(1 - n^2) (dh -> dn), c_r = gh_n r (1 - r) (dn -> dr), c_z = (h_prev - n) z (1 - z) (dh -> dz)."""
+    """A step's factors of the GRU backward (into three (k, H) views), which do not depend on the incoming
+    gradient: c_n = (1 - z)(1 - n^2) (dh -> dn), c_r = gh_n r (1 - r) (dn -> dr), c_z = (h_prev - n) z (1 - z) (dh -> dz)."""
     H = n.shape[1]
     r, z = rz[:, :H], rz[:, H:]
-    c_n, c_r, c_z = (f[t, :k] for f in factors)
+    c_n, c_r, c_z = factors
     np.subtract(1.0, z, out=c_r)  # c_r as scratch for 1 - z
     np.multiply(h_minus_n, z, out=c_z)
     c_z *= c_r
