@@ -169,7 +169,7 @@ def main() -> None:
                     random_state=args.seed)
     settings.update(parse_setting(s) for s in args.set)
     ours = ChemgenRun(settings, train_names, valid_names)
-    peer = None if args.no_torch else TorchRun(args, ours.model.vocab_, train_names, valid_names)
+    peer = None if args.no_torch else TorchRun(args, ours.train.learned.vocab, train_names, valid_names)
     curves: dict[str, list[tuple[int, float, float]]] = {"chemgen": [(0, 0.0, ours.held_out())]}
     if peer:
         curves["torch"] = [(0, 0.0, peer.held_out())]

@@ -124,13 +124,29 @@ def input_backward(W: np.ndarray, X: np.ndarray, dG: np.ndarray, ws: Workspace) 
     return dG2.T @ X2, dX
 
 
-def recurrent_grad(dG: np.ndarray, Hs: np.ndarray, h0: np.ndarray) -> np.ndarray:
-    """dWh (G, H) = sum over t of dG[t].T @ h_prev[t], with h_prev = [h0, Hs[:-1]]: no shifted copy."""
+def recurrent_grad(dG: np.ndarray, Hs: np.ndarray, h0: np.ndarray, rows: Sequence[int], ws: Workspace) -> np.ndarray:
+    """dWh (G, H) = sum over t of dG[t].T @ h_prev[t], with h_prev = [h0, Hs[:-1]]: no shifted copy.
+
+    Steps where every row is active make one product; each later step (names ending) adds its own over
+    its active rows only, rather than multiplying the padding's zeros."""
     steps, batch, gates = dG.shape
     H = Hs.shape[2]
-    dW = dG[1:].reshape(-1, gates).T @ Hs[:-1].reshape(-1, H)  # (G, H)
-    dW += dG[0].T @ h0
+    full = next((t for t, k in enumerate(rows) if k < batch), steps)  # steps before the first name ends
+    dW = dG[0].T @ h0  # (G, H)
+    if full > 1:
+        dW += dG[1:full].reshape(-1, gates).T @ Hs[: full - 1].reshape(-1, H)
+    term = ws.take("dW_step", (gates, H), dG.dtype)  # (G, H)
+    for t in range(max(full, 1), steps):
+        k = rows[t]
+        if k:
+            dW += np.matmul(dG[t, :k].T, Hs[t - 1, :k], out=term)
     return dW
+
+
+def token_bias_grad(dW: np.ndarray) -> np.ndarray:
+    """The input bias's gradient (G,) from the token table's dW (G, V): every active row reads one token,
+    so summing dW over tokens sums dG over rows (padding rows carry zero gradient)."""
+    return dW.sum(axis=1)
 
 
 def row_counts(active: Optional[Sequence[int]], steps: int, batch: int) -> list[int]:
@@ -274,8 +290,8 @@ class RNNCell:
         dWax, dX = input_backward(p["Wax"], X, dZ, ws)
         grads = {
             "Wax": dWax,
-            "Waa": recurrent_grad(dZ, A, a0),  # (H, H)
-            "ba": column_sums(dZ, ws),
+            "Waa": recurrent_grad(dZ, A, a0, rows, ws),  # (H, H)
+            "ba": column_sums(dZ, ws) if dX is not None else token_bias_grad(dWax),
         }
         return grads, dX
 
@@ -370,11 +386,12 @@ class GRUCell:
             dh_next[:k] += d
             _zero_rows(k, dGX[t], dGH[t])
         dWx, dX = input_backward(p["Wx"], X, dGX, ws)
+        dbx = column_sums(dGX, ws) if dX is not None else token_bias_grad(dWx)  # (3H,)
         grads = {
             "Wx": dWx,
-            "Wh": recurrent_grad(dGH, Hs, h0),  # (3H, H)
-            "bx": column_sums(dGX, ws),
-            "bh": column_sums(dGH, ws),
+            "Wh": recurrent_grad(dGH, Hs, h0, rows, ws),  # (3H, H)
+            "bx": dbx,
+            "bh": np.concatenate([dbx[: 2 * H], column_sums(dGH[..., 2 * H :], ws)]),  # r, z: as bx's
         }
         return grads, dX
 
@@ -515,8 +532,8 @@ class LSTMCell:
         dWx, dX = input_backward(p["Wx"], X, dG, ws)
         grads = {
             "Wx": dWx,
-            "Wh": recurrent_grad(dG, Hs, h0),  # (4H, H)
-            "b": column_sums(dG, ws),
+            "Wh": recurrent_grad(dG, Hs, h0, rows, ws),  # (4H, H)
+            "b": column_sums(dG, ws) if dX is not None else token_bias_grad(dWx),
         }
         return grads, dX
 
