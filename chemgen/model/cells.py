@@ -65,10 +65,9 @@ def sigmoid_(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def sigmoid_exp_(x: np.ndarray) -> np.ndarray:
-    """In-place logistic function as 1 / (1 + exp(-x)): one exp is cheaper than one tanh.
-    exp overflows to inf for x below about -88 (float32), giving the right 0: call under np.errstate(over="ignore")."""
-    np.negative(x, out=x)
+def sigmoid_of_negated_(x: np.ndarray) -> np.ndarray:
+    """In place, from x = -a: the logistic function of a, 1 / (1 + exp(x)) (one exp is cheaper than one tanh).
+    exp overflows to inf for x above about 88 (float32), giving the right 0: call under np.errstate(over="ignore")."""
     np.exp(x, out=x)
     x += 1.0
     return np.reciprocal(x, out=x)
@@ -270,7 +269,7 @@ class RNNCell:
             np.matmul(a[:n], WaaT, out=out)
             out += Z[t, :n]
             np.tanh(out, out=out)
-            A[t, n:] = 0.0
+            _zero_rows(n, A[t])
             a = A[t]
         return A, (a,), (X, A, state0[0], rows)
 
@@ -286,7 +285,7 @@ class RNNCell:
             n = rows[t]
             np.add(dA[t, :n], da_next[:n], out=da[:n])
             rnn_cell_backward(da[:n], A[t, :n], Waa, dZ[t, :n], da_next[:n])
-            dZ[t, n:] = 0.0
+            _zero_rows(n, dZ[t])
         dWax, dX = input_backward(p["Wax"], X, dZ, ws)
         grads = {
             "Wax": dWax,
@@ -347,7 +346,8 @@ class GRUCell:
         ws = ws if ws is not None else Workspace()
         H = p["Wh"].shape[1]
         bias = p["bx"] + np.concatenate([p["bh"][: 2 * H], np.zeros_like(p["bh"][2 * H :])])  # r, z biases merged
-        GX = input_projection(p["Wx"], bias, X, ws)  # (T, B, 3H)
+        sign = np.repeat(np.array([-1.0, -1.0, 1.0], dtype=bias.dtype), H)  # (3H,) r, z negated: exp(-a) is next
+        GX = input_projection(p["Wx"] * sign[:, None], bias * sign, X, ws)  # (T, B, 3H) -r, -z, n projections
         steps, batch, _ = GX.shape
         rows = row_counts(active, steps, batch)
         gh = ws.take("gh", (batch, 3 * H), GX.dtype)  # (B, 3H) the current step's recurrent projection
@@ -398,12 +398,12 @@ class GRUCell:
 
 def _gru_forward_step(gx: np.ndarray, h: np.ndarray, WhT: np.ndarray, bhn: np.ndarray, gh: np.ndarray,
                       rz: np.ndarray, n: np.ndarray, h_out: np.ndarray, factors: Optional[list[np.ndarray]]) -> np.ndarray:
-    """One GRU step over the k active rows, into the workspace views: gh (k, 3H) recurrent projection,
-    rz (k, 2H) gates, n (k, H) candidate, and h_out (B, H) the new state (rows past k zeroed);
-    with ``factors`` (three (k, H) views) the backward's factors too. Returns h_out."""
+    """One GRU step over the k active rows from the input projections gx (k, 3H) (r, z negated), into the
+    workspace views: gh (k, 3H) recurrent projection, rz (k, 2H) gates, n (k, H) candidate, and h_out (B, H)
+    the new state (rows past k zeroed); with ``factors`` (three (k, H) views) the backward's factors too."""
     k, H = h.shape
     np.matmul(h, WhT, out=gh)
-    sigmoid_exp_(np.add(gx[:, : 2 * H], gh[:, : 2 * H], out=rz))
+    sigmoid_of_negated_(np.subtract(gx[:, : 2 * H], gh[:, : 2 * H], out=rz))
     ghn = gh[:, 2 * H :]
     ghn += bhn
     np.multiply(rz[:, :H], ghn, out=n)
@@ -414,7 +414,7 @@ def _gru_forward_step(gx: np.ndarray, h: np.ndarray, WhT: np.ndarray, bhn: np.nd
         _gru_step_factors(rz, ghn, n, out, factors)
     out *= rz[:, H:]
     out += n
-    h_out[k:] = 0.0
+    _zero_rows(k, h_out)
     return h_out
 
 
@@ -528,7 +528,7 @@ class LSTMCell:
             np.multiply(c4[:, 3], d_h, out=g4[:, 3])
             np.multiply(d_c, F[t, :k], out=dc_next[:k])
             np.matmul(dG[t, :k], Wh, out=dh_next[:k])
-            dG[t, k:] = 0.0
+            _zero_rows(k, dG[t])
         dWx, dX = input_backward(p["Wx"], X, dG, ws)
         grads = {
             "Wx": dWx,
@@ -568,8 +568,9 @@ def _lstm_coefficients(Cs, TC, ACT, c0, ws: Workspace) -> tuple[np.ndarray, np.n
 
 def _zero_rows(k: int, *arrays: np.ndarray) -> None:
     """Zero the rows from k on (names already ended) of each (B, ...) array."""
-    for array in arrays:
-        array[k:] = 0.0
+    if k < len(arrays[0]):
+        for array in arrays:
+            array[k:] = 0.0
 
 
 CELLS: dict[str, Cell] = {cell.name: cell for cell in (RNNCell, GRUCell, LSTMCell)}  # type: ignore[misc]
