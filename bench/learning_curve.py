@@ -195,7 +195,7 @@ def main() -> None:
           f"{args.steps} steps; started {started}, load average {os.getloadavg()[0]:.2f} at the end")
     print(f"chemgen settings: {shown}")
     if peer:
-        print(f"torch: Embedding({ours.model.vocab_.size}, {args.torch_embed or args.hidden}) -> "
+        print(f"torch: Embedding({ours.train.learned.vocab.size}, {args.torch_embed or args.hidden}) -> "
               f"{args.cell.upper()}({args.torch_embed or args.hidden}, {args.hidden}) -> Linear, "
               f"default init, constant lr, {args.threads} threads")
     print("\nheld-out nats/char at equal steps")
