@@ -108,19 +108,31 @@ def input_projection(W: np.ndarray, b: np.ndarray, X: np.ndarray, ws: Workspace)
     return out
 
 
-def input_backward(W: np.ndarray, X: np.ndarray, dG: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray | None]:
-    """Gradients of ``input_projection``: dW (G, D) and dX (T, B, D), or None for tokens."""
-    steps, batch, gates = dG.shape
-    dG2 = dG.reshape(steps * batch, gates)  # (T*B, G)
+def input_backward(W: np.ndarray, X: np.ndarray, dG: np.ndarray | Sequence[np.ndarray],
+                   ws: Workspace) -> tuple[np.ndarray, np.ndarray | None]:
+    """Gradients of ``input_projection``: dW (G, D) and dX (T, B, D), or None for tokens.
+
+    dG (T, B, G) may come as column blocks (T, B, g) whose concatenation is dG (views of other arrays)."""
+    blocks = [dG] if isinstance(dG, np.ndarray) else list(dG)
+    steps, batch = blocks[0].shape[:2]
+    rows = steps * batch
+    blocks2 = [b.reshape(rows, -1) for b in blocks]  # (T*B, g) each
     if X.dtype.kind in "iu":  # scatter-add of rows, done as a one-hot product (far faster than np.add.at)
-        one_hot = ws.take("one_hot", (W.shape[1], steps * batch), dG.dtype)  # (V, T*B)
+        one_hot = ws.take("one_hot", (W.shape[1], rows), W.dtype)  # (V, T*B)
         one_hot.fill(0.0)
-        one_hot[X.reshape(-1), np.arange(steps * batch)] = 1.0
-        return (one_hot @ dG2).T, None
-    X2 = X.reshape(steps * batch, -1)  # (T*B, D)
-    dX = ws.take("dX", (steps, batch, X2.shape[1]), dG.dtype)  # (T, B, D)
-    np.matmul(dG2, W, out=dX.reshape(steps * batch, -1))
-    return dG2.T @ X2, dX
+        one_hot[X.reshape(-1), np.arange(rows)] = 1.0
+        return np.concatenate([(one_hot @ b).T for b in blocks2]), None
+    X2 = X.reshape(rows, -1)  # (T*B, D)
+    dX = ws.take("dX", (steps, batch, X2.shape[1]), W.dtype)  # (T, B, D)
+    dX2, start = dX.reshape(rows, -1), 0
+    for i, b in enumerate(blocks2):
+        W_rows = W[start : start + b.shape[1]]  # (g, D)
+        if i == 0:
+            np.matmul(b, W_rows, out=dX2)
+        else:
+            dX2 += b @ W_rows
+        start += b.shape[1]
+    return np.concatenate([b.T @ X2 for b in blocks2]), dX
 
 
 def recurrent_grad(dG: np.ndarray, Hs: np.ndarray, h0: np.ndarray, rows: Sequence[int], ws: Workspace) -> np.ndarray:
@@ -368,25 +380,25 @@ class GRUCell:
         X, Hs, h0, RZ, (c_n, c_r, c_z), rows = cache
         steps, batch, H = Hs.shape
         R, Z = RZ[..., :H], RZ[..., H:]
-        dGX = ws.take("dGX", (steps, batch, 3 * H), Hs.dtype)  # (T, B, 3H) gradient at the input projections
         dGH = ws.take("dGH", (steps, batch, 3 * H), Hs.dtype)  # (T, B, 3H) gradient at the recurrent projections
+        dN = ws.take("dN", (steps, batch, H), Hs.dtype)  # (T, B, H) at the input projection's n part (its r, z: dGH's)
         dh, dh_next = np.empty_like(h0), np.zeros_like(h0)  # (B, H)
         Wh = p["Wh"]
         for t in reversed(range(steps)):
             k = rows[t]
-            d, dgx, dgh = dh[:k], dGX[t, :k], dGH[t, :k]
+            d, dgh = dh[:k], dGH[t, :k]
             np.add(dHs[t, :k], dh_next[:k], out=d)
-            dn = np.multiply(d, c_n[t, :k], out=dgx[:, 2 * H :])
-            np.multiply(dn, c_r[t, :k], out=dgx[:, :H])
-            np.multiply(d, c_z[t, :k], out=dgx[:, H : 2 * H])
-            dgh[:, : 2 * H] = dgx[:, : 2 * H]
+            dn = np.multiply(d, c_n[t, :k], out=dN[t, :k])
+            np.multiply(dn, c_r[t, :k], out=dgh[:, :H])
+            np.multiply(d, c_z[t, :k], out=dgh[:, H : 2 * H])
             np.multiply(dn, R[t, :k], out=dgh[:, 2 * H :])
             np.matmul(dgh, Wh, out=dh_next[:k])
             d *= Z[t, :k]
             dh_next[:k] += d
-            _zero_rows(k, dGX[t], dGH[t])
+            _zero_rows(k, dGH[t], dN[t])
+        dGX = (dGH[..., : 2 * H], dN)  # (T, B, 2H), (T, B, H): the input projections' gradient in two blocks
         dWx, dX = input_backward(p["Wx"], X, dGX, ws)
-        dbx = column_sums(dGX, ws) if dX is not None else token_bias_grad(dWx)  # (3H,)
+        dbx = np.concatenate([column_sums(g, ws) for g in dGX]) if dX is not None else token_bias_grad(dWx)  # (3H,)
         grads = {
             "Wx": dWx,
             "Wh": recurrent_grad(dGH, Hs, h0, rows, ws),  # (3H, H)
