@@ -169,7 +169,7 @@ def main() -> None:
                     random_state=args.seed)
     settings.update(parse_setting(s) for s in args.set)
     ours = ChemgenRun(settings, train_names, valid_names)
-    peer = None if args.no_torch else TorchRun(args, ours.model.vocab_, train_names, valid_names)
+    peer = None if args.no_torch else TorchRun(args, ours.train.learned.vocab, train_names, valid_names)
     curves: dict[str, list[tuple[int, float, float]]] = {"chemgen": [(0, 0.0, ours.held_out())]}
     if peer:
         curves["torch"] = [(0, 0.0, peer.held_out())]
@@ -195,7 +195,7 @@ def main() -> None:
           f"{args.steps} steps; started {started}, load average {os.getloadavg()[0]:.2f} at the end")
     print(f"chemgen settings: {shown}")
     if peer:
-        print(f"torch: Embedding({ours.model.vocab_.size}, {args.torch_embed or args.hidden}) -> "
+        print(f"torch: Embedding({ours.train.learned.vocab.size}, {args.torch_embed or args.hidden}) -> "
               f"{args.cell.upper()}({args.torch_embed or args.hidden}, {args.hidden}) -> Linear, "
               f"default init, constant lr, {args.threads} threads")
     print("\nheld-out nats/char at equal steps")

@@ -65,6 +65,14 @@ def sigmoid_(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def sigmoid_of_negated_(x: np.ndarray) -> np.ndarray:
+    """In place, from x = -a: the logistic function of a, 1 / (1 + exp(x)) (one exp is cheaper than one tanh).
+    exp overflows to inf for x above about 88 (float32), giving the right 0: call under np.errstate(over="ignore")."""
+    np.exp(x, out=x)
+    x += 1.0
+    return np.reciprocal(x, out=x)
+
+
 class Workspace:
     """Scratch arrays kept between calls; ``take`` returns an uninitialised array of the shape asked."""
 
@@ -91,7 +99,8 @@ def input_projection(W: np.ndarray, b: np.ndarray, X: np.ndarray, ws: Workspace)
     gates = W.shape[0]
     if X.dtype.kind in "iu":  # (T, B) tokens: embedding lookup == one-hot product
         out = ws.take("proj", (*X.shape, gates), W.dtype)  # (T, B, G)
-        return np.take(W.T + b, X, axis=0, out=out)  # rows of the biased table
+        # mode="clip": np.take buffers ``out`` under the default mode="raise", five times slower here
+        return np.take(W.T + b, X, axis=0, out=out, mode="clip")  # rows of the biased table
     steps, batch, _ = X.shape
     out = ws.take("proj", (steps, batch, gates), W.dtype)  # (T, B, G)
     np.matmul(X.reshape(steps * batch, -1), W.T, out=out.reshape(steps * batch, gates))
@@ -99,28 +108,56 @@ def input_projection(W: np.ndarray, b: np.ndarray, X: np.ndarray, ws: Workspace)
     return out
 
 
-def input_backward(W: np.ndarray, X: np.ndarray, dG: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray | None]:
-    """Gradients of ``input_projection``: dW (G, D) and dX (T, B, D), or None for tokens."""
-    steps, batch, gates = dG.shape
-    dG2 = dG.reshape(steps * batch, gates)  # (T*B, G)
+def input_backward(W: np.ndarray, X: np.ndarray, dG: np.ndarray | Sequence[np.ndarray],
+                   ws: Workspace) -> tuple[np.ndarray, np.ndarray | None]:
+    """Gradients of ``input_projection``: dW (G, D) and dX (T, B, D), or None for tokens.
+
+    dG (T, B, G) may come as column blocks (T, B, g) whose concatenation is dG (views of other arrays)."""
+    blocks = [dG] if isinstance(dG, np.ndarray) else list(dG)
+    steps, batch = blocks[0].shape[:2]
+    rows = steps * batch
+    blocks2 = [b.reshape(rows, -1) for b in blocks]  # (T*B, g) each
     if X.dtype.kind in "iu":  # scatter-add of rows, done as a one-hot product (far faster than np.add.at)
-        one_hot = ws.take("one_hot", (W.shape[1], steps * batch), dG.dtype)  # (V, T*B)
+        one_hot = ws.take("one_hot", (W.shape[1], rows), W.dtype)  # (V, T*B)
         one_hot.fill(0.0)
-        one_hot[X.reshape(-1), np.arange(steps * batch)] = 1.0
-        return (one_hot @ dG2).T, None
-    X2 = X.reshape(steps * batch, -1)  # (T*B, D)
-    dX = ws.take("dX", (steps, batch, X2.shape[1]), dG.dtype)  # (T, B, D)
-    np.matmul(dG2, W, out=dX.reshape(steps * batch, -1))
-    return dG2.T @ X2, dX
+        one_hot[X.reshape(-1), np.arange(rows)] = 1.0
+        return np.concatenate([(one_hot @ b).T for b in blocks2]), None
+    X2 = X.reshape(rows, -1)  # (T*B, D)
+    dX = ws.take("dX", (steps, batch, X2.shape[1]), W.dtype)  # (T, B, D)
+    dX2, start = dX.reshape(rows, -1), 0
+    for i, b in enumerate(blocks2):
+        W_rows = W[start : start + b.shape[1]]  # (g, D)
+        if i == 0:
+            np.matmul(b, W_rows, out=dX2)
+        else:
+            dX2 += b @ W_rows
+        start += b.shape[1]
+    return np.concatenate([b.T @ X2 for b in blocks2]), dX
 
 
-def recurrent_grad(dG: np.ndarray, Hs: np.ndarray, h0: np.ndarray) -> np.ndarray:
-    """dWh (G, H) = sum over t of dG[t].T @ h_prev[t], with h_prev = [h0, Hs[:-1]]: no shifted copy."""
+def recurrent_grad(dG: np.ndarray, Hs: np.ndarray, h0: np.ndarray, rows: Sequence[int], ws: Workspace) -> np.ndarray:
+    """dWh (G, H) = sum over t of dG[t].T @ h_prev[t], with h_prev = [h0, Hs[:-1]]: no shifted copy.
+
+    Steps where every row is active make one product; each later step (names ending) adds its own over
+    its active rows only, rather than multiplying the padding's zeros."""
     steps, batch, gates = dG.shape
     H = Hs.shape[2]
-    dW = dG[1:].reshape(-1, gates).T @ Hs[:-1].reshape(-1, H)  # (G, H)
-    dW += dG[0].T @ h0
+    full = next((t for t, k in enumerate(rows) if k < batch), steps)  # steps before the first name ends
+    dW = dG[0].T @ h0  # (G, H)
+    if full > 1:
+        dW += dG[1:full].reshape(-1, gates).T @ Hs[: full - 1].reshape(-1, H)
+    term = ws.take("dW_step", (gates, H), dG.dtype)  # (G, H)
+    for t in range(max(full, 1), steps):
+        k = rows[t]
+        if k:
+            dW += np.matmul(dG[t, :k].T, Hs[t - 1, :k], out=term)
     return dW
+
+
+def token_bias_grad(dW: np.ndarray) -> np.ndarray:
+    """The input bias's gradient (G,) from the token table's dW (G, V): every active row reads one token,
+    so summing dW over tokens sums dG over rows (padding rows carry zero gradient)."""
+    return dW.sum(axis=1)
 
 
 def row_counts(active: Optional[Sequence[int]], steps: int, batch: int) -> list[int]:
@@ -244,7 +281,7 @@ class RNNCell:
             np.matmul(a[:n], WaaT, out=out)
             out += Z[t, :n]
             np.tanh(out, out=out)
-            A[t, n:] = 0.0
+            _zero_rows(n, A[t])
             a = A[t]
         return A, (a,), (X, A, state0[0], rows)
 
@@ -260,12 +297,12 @@ class RNNCell:
             n = rows[t]
             np.add(dA[t, :n], da_next[:n], out=da[:n])
             rnn_cell_backward(da[:n], A[t, :n], Waa, dZ[t, :n], da_next[:n])
-            dZ[t, n:] = 0.0
+            _zero_rows(n, dZ[t])
         dWax, dX = input_backward(p["Wax"], X, dZ, ws)
         grads = {
             "Wax": dWax,
-            "Waa": recurrent_grad(dZ, A, a0),  # (H, H)
-            "ba": column_sums(dZ, ws),
+            "Waa": recurrent_grad(dZ, A, a0, rows, ws),  # (H, H)
+            "ba": column_sums(dZ, ws) if dX is not None else token_bias_grad(dWax),
         }
         return grads, dX
 
@@ -321,31 +358,20 @@ class GRUCell:
         ws = ws if ws is not None else Workspace()
         H = p["Wh"].shape[1]
         bias = p["bx"] + np.concatenate([p["bh"][: 2 * H], np.zeros_like(p["bh"][2 * H :])])  # r, z biases merged
-        GX = input_projection(p["Wx"], bias, X, ws)  # (T, B, 3H)
+        sign = np.repeat(np.array([-1.0, -1.0, 1.0], dtype=bias.dtype), H)  # (3H,) r, z negated: exp(-a) is next
+        GX = input_projection(p["Wx"] * sign[:, None], bias * sign, X, ws)  # (T, B, 3H) -r, -z, n projections
         steps, batch, _ = GX.shape
         rows = row_counts(active, steps, batch)
-        GH = ws.take("GH", GX.shape, GX.dtype)  # (T, B, 3H) recurrent projections
+        gh = ws.take("gh", (batch, 3 * H), GX.dtype)  # (B, 3H) the current step's recurrent projection
         RZ = ws.take("RZ", (steps, batch, 2 * H), GX.dtype)  # (T, B, 2H) gates r, z
         Hs = ws.take("Hs", (steps, batch, H), GX.dtype)  # (T, B, H)
         factors = [ws.take(k, (steps, batch, H), GX.dtype) for k in ("c_n", "c_r", "c_z")] if train else None
         h, WhT, bhn = state0[0], np.ascontiguousarray(p["Wh"].T), p["bh"][2 * H :]
         n = ws.take("n", (batch, H), GX.dtype)  # (B, H) candidate state of the current step
-        for t, k in enumerate(rows):
-            gh, rz, nk = GH[t, :k], RZ[t, :k], n[:k]
-            np.matmul(h[:k], WhT, out=gh)
-            sigmoid_(np.add(GX[t, :k, : 2 * H], gh[:, : 2 * H], out=rz))
-            ghn = gh[:, 2 * H :]
-            ghn += bhn
-            np.multiply(rz[:, :H], ghn, out=nk)
-            nk += GX[t, :k, 2 * H :]
-            np.tanh(nk, out=nk)
-            out = np.subtract(h[:k], nk, out=Hs[t, :k])  # h_prev - n
-            if factors is not None:
-                _gru_step_factors(t, k, rz, ghn, nk, out, factors)
-            out *= rz[:, H:]
-            out += nk
-            Hs[t, k:] = 0.0
-            h = Hs[t]
+        with np.errstate(over="ignore"):
+            for t, k in enumerate(rows):
+                h = _gru_forward_step(GX[t, :k], h[:k], WhT, bhn, gh[:k], RZ[t, :k], n[:k], Hs[t],
+                                      factors and [f[t, :k] for f in factors])
         return Hs, (h,), (X, Hs, state0[0], RZ, factors, rows)
 
     @staticmethod
@@ -354,40 +380,63 @@ class GRUCell:
         X, Hs, h0, RZ, (c_n, c_r, c_z), rows = cache
         steps, batch, H = Hs.shape
         R, Z = RZ[..., :H], RZ[..., H:]
-        dGX = ws.take("dGX", (steps, batch, 3 * H), Hs.dtype)  # (T, B, 3H) gradient at the input projections
         dGH = ws.take("dGH", (steps, batch, 3 * H), Hs.dtype)  # (T, B, 3H) gradient at the recurrent projections
+        dN = ws.take("dN", (steps, batch, H), Hs.dtype)  # (T, B, H) at the input projection's n part (its r, z: dGH's)
         dh, dh_next = np.empty_like(h0), np.zeros_like(h0)  # (B, H)
         Wh = p["Wh"]
         for t in reversed(range(steps)):
             k = rows[t]
-            d, dgx, dgh = dh[:k], dGX[t, :k], dGH[t, :k]
+            d, dgh = dh[:k], dGH[t, :k]
             np.add(dHs[t, :k], dh_next[:k], out=d)
-            dn = np.multiply(d, c_n[t, :k], out=dgx[:, 2 * H :])
-            np.multiply(dn, c_r[t, :k], out=dgx[:, :H])
-            np.multiply(d, c_z[t, :k], out=dgx[:, H : 2 * H])
-            dgh[:, : 2 * H] = dgx[:, : 2 * H]
+            dn = np.multiply(d, c_n[t, :k], out=dN[t, :k])
+            np.multiply(dn, c_r[t, :k], out=dgh[:, :H])
+            np.multiply(d, c_z[t, :k], out=dgh[:, H : 2 * H])
             np.multiply(dn, R[t, :k], out=dgh[:, 2 * H :])
             np.matmul(dgh, Wh, out=dh_next[:k])
             d *= Z[t, :k]
             dh_next[:k] += d
-            _zero_rows(k, dGX[t], dGH[t])
+            _zero_rows(k, dGH[t], dN[t])
+        dGX = (dGH[..., : 2 * H], dN)  # (T, B, 2H), (T, B, H): the input projections' gradient in two blocks
         dWx, dX = input_backward(p["Wx"], X, dGX, ws)
+        dbx = np.concatenate([column_sums(g, ws) for g in dGX]) if dX is not None else token_bias_grad(dWx)  # (3H,)
         grads = {
             "Wx": dWx,
-            "Wh": recurrent_grad(dGH, Hs, h0),  # (3H, H)
-            "bx": column_sums(dGX, ws),
-            "bh": column_sums(dGH, ws),
+            "Wh": recurrent_grad(dGH, Hs, h0, rows, ws),  # (3H, H)
+            "bx": dbx,
+            "bh": np.concatenate([dbx[: 2 * H], column_sums(dGH[..., 2 * H :], ws)]),  # r, z: as bx's
         }
         return grads, dX
 
 
-def _gru_step_factors(t: int, k: int, rz: np.ndarray, ghn: np.ndarray, n: np.ndarray, h_minus_n: np.ndarray,
+def _gru_forward_step(gx: np.ndarray, h: np.ndarray, WhT: np.ndarray, bhn: np.ndarray, gh: np.ndarray,
+                      rz: np.ndarray, n: np.ndarray, h_out: np.ndarray, factors: Optional[list[np.ndarray]]) -> np.ndarray:
+    """One GRU step over the k active rows from the input projections gx (k, 3H) (r, z negated), into the
+    workspace views: gh (k, 3H) recurrent projection, rz (k, 2H) gates, n (k, H) candidate, and h_out (B, H)
+    the new state (rows past k zeroed); with ``factors`` (three (k, H) views) the backward's factors too."""
+    k, H = h.shape
+    np.matmul(h, WhT, out=gh)
+    sigmoid_of_negated_(np.subtract(gx[:, : 2 * H], gh[:, : 2 * H], out=rz))
+    ghn = gh[:, 2 * H :]
+    ghn += bhn
+    np.multiply(rz[:, :H], ghn, out=n)
+    n += gx[:, 2 * H :]
+    np.tanh(n, out=n)
+    out = np.subtract(h, n, out=h_out[:k])  # h_prev - n
+    if factors is not None:
+        _gru_step_factors(rz, ghn, n, out, factors)
+    out *= rz[:, H:]
+    out += n
+    _zero_rows(k, h_out)
+    return h_out
+
+
+def _gru_step_factors(rz: np.ndarray, ghn: np.ndarray, n: np.ndarray, h_minus_n: np.ndarray,
                       factors: list[np.ndarray]) -> None:
-    """Step t's factors of the GRU backward, which do not depend on the incoming gradient:
-    c_n = (1 - z)(1 - n^2) (dh -> dn), c_r = gh_n r (1 - r) (dn -> dr), c_z = (h_prev - n) z (1 - z) (dh -> dz)."""
+    """A step's factors of the GRU backward (into three (k, H) views), which do not depend on the incoming
+    gradient: c_n = (1 - z)(1 - n^2) (dh -> dn), c_r = gh_n r (1 - r) (dn -> dr), c_z = (h_prev - n) z (1 - z) (dh -> dz)."""
     H = n.shape[1]
     r, z = rz[:, :H], rz[:, H:]
-    c_n, c_r, c_z = (f[t, :k] for f in factors)
+    c_n, c_r, c_z = factors
     np.subtract(1.0, z, out=c_r)  # c_r as scratch for 1 - z
     np.multiply(h_minus_n, z, out=c_z)
     c_z *= c_r
@@ -491,12 +540,12 @@ class LSTMCell:
             np.multiply(c4[:, 3], d_h, out=g4[:, 3])
             np.multiply(d_c, F[t, :k], out=dc_next[:k])
             np.matmul(dG[t, :k], Wh, out=dh_next[:k])
-            dG[t, k:] = 0.0
+            _zero_rows(k, dG[t])
         dWx, dX = input_backward(p["Wx"], X, dG, ws)
         grads = {
             "Wx": dWx,
-            "Wh": recurrent_grad(dG, Hs, h0),  # (4H, H)
-            "b": column_sums(dG, ws),
+            "Wh": recurrent_grad(dG, Hs, h0, rows, ws),  # (4H, H)
+            "b": column_sums(dG, ws) if dX is not None else token_bias_grad(dWx),
         }
         return grads, dX
 
@@ -531,8 +580,9 @@ def _lstm_coefficients(Cs, TC, ACT, c0, ws: Workspace) -> tuple[np.ndarray, np.n
 
 def _zero_rows(k: int, *arrays: np.ndarray) -> None:
     """Zero the rows from k on (names already ended) of each (B, ...) array."""
-    for array in arrays:
-        array[k:] = 0.0
+    if k < len(arrays[0]):
+        for array in arrays:
+            array[k:] = 0.0
 
 
 CELLS: dict[str, Cell] = {cell.name: cell for cell in (RNNCell, GRUCell, LSTMCell)}  # type: ignore[misc]

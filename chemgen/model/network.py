@@ -162,6 +162,7 @@ class ForwardCache:
     top: Optional[np.ndarray] = None  # (T, B, H) last layer's hidden states (after dropout)
     dropout_masks: list[np.ndarray] = field(default_factory=list)  # per layer (T, B, H), scaled keep masks
     logp: Optional[np.ndarray] = None  # (T, B, V) log-probabilities
+    probs: Optional[np.ndarray] = None  # (V, T*B) probabilities, character-major
     name_logp: Optional[np.ndarray] = None  # (B,) each name's log-likelihood (with targets)
 
 
@@ -192,13 +193,42 @@ def forward(
             cache.dropout_masks.append(keep)
             X = X * keep
     cache.top = X
-    logits = X @ params["Wya"].T + params["by"]  # (T, B, V)
+    out_ws = ws.scope("out") if ws is not None else Workspace()
+    logits_vn = output_logits(params, X, out_ws)  # (V, T*B)
+    logits = logits_vn.T.reshape(*X.shape[:2], -1)  # (T, B, V) view
     if targets is None:
         return logits, None, cache
-    cache.logp = log_softmax(logits)  # (T, B, V)
-    cache.name_logp = logp_of_targets(cache.logp, targets, mask)  # (B,)
+    logp_vn, cache.probs = softmax_columns(logits_vn, out_ws)  # (V, T*B) each
+    cache.logp = logp_vn.T.reshape(logits.shape)  # (T, B, V) view
+    token_logp = logp_vn[targets.reshape(-1), np.arange(targets.size)].reshape(targets.shape)  # (T, B)
+    cache.name_logp = (token_logp * mask).sum(axis=0)  # (B,)
     loss = -float(cache.name_logp.sum() / mask.sum())
     return logits, loss, cache
+
+
+def output_logits(params: Params, top: np.ndarray, ws: Workspace) -> np.ndarray:
+    """The output layer over every step at once, character-major: logits (V, T*B) = Wya @ top.T + by.
+
+    Character-major keeps the softmax's reductions over the V rows elementwise (fast) rather than
+    along short rows of V."""
+    Wya, by = params["Wya"], params["by"]
+    top2 = top.reshape(-1, top.shape[-1])  # (T*B, H)
+    logits = ws.take("logits", (Wya.shape[0], top2.shape[0]), Wya.dtype)  # (V, T*B)
+    np.matmul(Wya, top2.T, out=logits)
+    logits += by[:, None]
+    return logits
+
+
+def softmax_columns(logits: np.ndarray, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """Stable log-softmax and softmax down each column of logits (V, N): logp, probs (V, N)."""
+    logp = ws.take("logp", logits.shape, logits.dtype)  # (V, N)
+    probs = ws.take("probs", logits.shape, logits.dtype)  # (V, N)
+    np.subtract(logits, logits.max(axis=0), out=logp)
+    np.exp(logp, out=probs)
+    total = probs.sum(axis=0)  # (N,)
+    probs /= total
+    logp -= np.log(total)
+    return logp, probs
 
 
 def backward(
@@ -212,19 +242,11 @@ def backward(
     ``name_weights`` (B,) scales each name's terms: with ``n_chars=1`` the result
     is the gradient of ``-sum_b name_weights[b] * log p(name_b)`` (see ``dap_loss``).
     """
-    probs = np.exp(cache.logp)  # (T, B, V)
-    dlogits = probs  # reused in place: softmax - one_hot(target)
-    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], 2) - 1.0, 2)
     scale = mask / (mask.sum() if n_chars is None else n_chars)  # (T, B)
     if name_weights is not None:
         scale = scale * np.asarray(name_weights, dtype=scale.dtype)[None, :]
-    dlogits *= scale[..., None]  # (T, B, V)
-    V, H = params["Wya"].shape
-    grads: Params = {
-        "Wya": dlogits.reshape(-1, V).T @ cache.top.reshape(-1, H),  # (V, H)
-        "by": dlogits.sum(axis=(0, 1)),
-    }
-    dX = dlogits @ params["Wya"]  # (T, B, H)
+    grads, dX = output_backward(params, cache.top, cache.probs, targets, scale.astype(cache.probs.dtype),
+                                ws.scope("out") if ws is not None else Workspace())
     cell = cell_of(config)
     for layer in reversed(range(config.num_layers)):
         if cache.dropout_masks:
@@ -235,6 +257,21 @@ def backward(
     if config.embed:
         unfold_embedding_grads(config, params, grads)
     return grads
+
+
+def output_backward(params: Params, top: np.ndarray, probs: np.ndarray, targets: np.ndarray, scale: np.ndarray,
+                    ws: Workspace) -> tuple[Params, np.ndarray]:
+    """Gradients of the output layer and softmax, each step's loss term weighted by scale (T, B):
+    dWya (V, H), dby (V,) and dtop (T, B, H)."""
+    Wya = params["Wya"]
+    top2 = top.reshape(-1, top.shape[-1])  # (N, H), N = T*B
+    weights = scale.reshape(-1)  # (N,)
+    dlogits = ws.take("dlogits", probs.shape, probs.dtype)  # (V, N) = (softmax - one_hot(target)) * scale
+    np.multiply(probs, weights, out=dlogits)
+    dlogits[targets.reshape(-1), np.arange(weights.size)] -= weights
+    dtop = ws.take("dtop", top.shape, top.dtype)  # (T, B, H)
+    np.matmul(dlogits.T, Wya, out=dtop.reshape(top2.shape))
+    return {"Wya": dlogits @ top2, "by": dlogits.sum(axis=1)}, dtop
 
 
 def sequence_logp(config: NetConfig, params: Params, inputs: np.ndarray, targets: np.ndarray,

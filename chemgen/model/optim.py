@@ -55,18 +55,27 @@ class Adam:
         self.t = 0
         self.m: Params = {}
         self.v: Params = {}
+        self.scratch: Params = {}  # per parameter, reused every step
 
     def update(self, params: Params, grads: Params) -> None:
+        """One step, in place: the moments, then the parameters, through one kept scratch array per parameter."""
         self.t += 1
-        lr_t = self.learning_rate * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
+        lr_t = float(self.learning_rate * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t))
         for key, grad in grads.items():
             m = self.m.setdefault(key, np.zeros_like(grad))
             v = self.v.setdefault(key, np.zeros_like(grad))
+            scratch = self.scratch.setdefault(key, np.empty_like(grad))
             m *= self.beta1
-            m += (1 - self.beta1) * grad
+            m += np.multiply(grad, 1 - self.beta1, out=scratch)
             v *= self.beta2
-            v += (1 - self.beta2) * grad * grad
-            params[key] -= (lr_t * m / (np.sqrt(v) + self.eps)).astype(params[key].dtype)
+            scratch = np.multiply(grad, 1 - self.beta2, out=scratch)
+            scratch *= grad
+            v += scratch
+            step = np.sqrt(v, out=scratch)  # lr_t * m / (sqrt(v) + eps)
+            step += self.eps
+            np.divide(m, step, out=step)
+            step *= lr_t
+            params[key] -= step
 
     def state(self) -> dict[str, np.ndarray]:
         """Moments as flat arrays named m/<param>, v/<param> (for checkpoints)."""

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from chemgen.model import network, seed
-from chemgen.model.cells import CELLS
+from chemgen.model.cells import CELLS, Workspace, recurrent_grad
 from chemgen.model.vocab import Vocab
 from gradcheck import numeric_gradient, perturbed_params
 
@@ -181,3 +181,39 @@ def test_sampled_logp_equals_the_score_for_every_cell(cell):
     learned = Learned(config, params, vocab, np.zeros(0, dtype=np.uint64))
     samples = sample_names(learned, 20, temperature=1.5, max_length=12, random_state=0)
     np.testing.assert_allclose([s.logp for s in samples], score_array(learned, [s.name for s in samples]), rtol=1e-9)
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_a_reused_workspace_gives_the_fresh_gradients(cell):
+    """Buffers kept from a longer, wider minibatch do not leak into the next one."""
+    vocab = Vocab.from_names(NAMES + ["abcdabcd"])
+    config, params = perturbed_params(cell, 2, vocab)
+    ws = Workspace()
+    for names in (["abcdabcd", "dcba", "abc", "cab", "b"], PACKED, NAMES):
+        inputs, targets, mask = vocab.encode_batch(names)
+        _, loss, cache = network.forward(config, params, inputs, targets, mask, ws)
+        reused = network.backward(config, params, targets, mask, cache, ws)
+        _, fresh_loss, fresh_cache = network.forward(config, params, inputs, targets, mask)
+        fresh = network.backward(config, params, targets, mask, fresh_cache)
+        assert loss == fresh_loss
+        for key in fresh:
+            np.testing.assert_array_equal(reused[key], fresh[key])
+
+
+def test_recurrent_grad_skips_only_zero_padding():
+    """The sum over steps of dG[t].T @ h_prev[t], with later steps' ended rows left out, equals the full sum."""
+    rng = np.random.default_rng(0)
+    rows = [4, 4, 3, 1, 0]
+    dG, Hs, h0 = rng.standard_normal((5, 4, 6)), rng.standard_normal((5, 4, 3)), rng.standard_normal((4, 3))
+    for t, k in enumerate(rows):
+        dG[t, k:] = 0.0
+    previous = np.concatenate([h0[None], Hs[:-1]])  # (T, B, H)
+    expected = np.einsum("tbg,tbh->gh", dG, previous)
+    np.testing.assert_allclose(recurrent_grad(dG, Hs, h0, rows, Workspace()), expected, atol=1e-12)
+
+
+def test_softmax_down_columns_equals_log_softmax():
+    logits = np.random.default_rng(1).standard_normal((7, 5)) * 30  # (V, N)
+    logp, probs = network.softmax_columns(logits, Workspace())
+    np.testing.assert_allclose(logp, network.log_softmax(logits.T).T, atol=1e-12)
+    np.testing.assert_allclose(probs, np.exp(logp), atol=1e-12)

@@ -32,3 +32,16 @@ def test_adam_state_round_trip():
     other = Adam(0.01)
     other.load_state(adam.state(), adam.t)
     assert other.t == 1 and np.array_equal(other.m["x"], adam.m["x"]) and np.array_equal(other.v["x"], adam.v["x"])
+
+
+def test_adam_takes_the_textbook_step():
+    """Kingma & Ba's update in their efficient form (bias correction folded into the step size), three steps."""
+    rng = np.random.default_rng(0)
+    adam, params = Adam(0.01), {"x": rng.standard_normal(4)}
+    x, m, v = params["x"].copy(), np.zeros(4), np.zeros(4)
+    for t in range(1, 4):
+        g = rng.standard_normal(4)
+        adam.update(params, {"x": g.copy()})
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        x = x - 0.01 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (np.sqrt(v) + 1e-8)
+        np.testing.assert_allclose(params["x"], x, rtol=1e-10)
