@@ -17,6 +17,7 @@ import numpy as np
 
 from chemgen.errors import ChemgenError, ConfigError
 from chemgen.model import network
+from chemgen.model.cells import Workspace
 from chemgen.model.config import seed
 from chemgen.model.grammar import BracketGrammar
 from chemgen.model.modelfile import Learned
@@ -81,7 +82,7 @@ def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional
     Only names still running are computed: ended rows leave the batch. With
     ``grammar``, brackets are kept balanced (:mod:`chemgen.model.grammar`).
     """
-    config, params = model.config, model.params
+    config, weights, ws = model.config, network.step_weights(model.config, model.params), Workspace()
     states = network.initial_states(config, batch)
     forced = model.vocab.encode(prefix)
     tokens = np.zeros((batch, max_length), dtype=np.int32)  # (B, L) 0 = boundary / padding
@@ -91,7 +92,7 @@ def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional
     current = np.zeros(batch, dtype=np.int32)  # (A,) the boundary token starts every name
     brackets = BracketGrammar(model.vocab, batch) if grammar else None
     for t in range(max_length + 1):
-        logits, states = network.step_logits(config, params, current, states)  # (A, V)
+        logits, states = network.step_logits(config, weights, current, states, ws)  # (A, V)
         if t < len(forced):
             current = np.full(len(active), forced[t], dtype=np.int32)
         else:
@@ -107,7 +108,7 @@ def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional
         done[active[~running]] = True
         if not running.all():
             active, current = active[running], current[running]
-            states = [tuple(s[running] for s in layer) for layer in states]
+            states = network.keep_rows(states, running)
         if active.size == 0:
             break
     return tokens, logp, done
