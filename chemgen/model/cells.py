@@ -44,8 +44,12 @@ class Cell(Protocol):
     def initial_state(self, batch: int, n_a: int, dtype: Any) -> State:
         """The zero state for a batch."""
 
-    def step(self, p: Params, x_proj: np.ndarray, state: State) -> tuple[np.ndarray, State]:
-        """One time step from the projected input (B, G): output h (B, H) and the new state (sampling)."""
+    def step(self, p: Params, x_proj: np.ndarray, state: State,
+             ws: Optional["Workspace"] = None) -> tuple[np.ndarray, State]:
+        """One time step from the projected input (B, G): output h (B, H) and the new state (sampling).
+
+        With a workspace the new state lives in its buffers (and may overwrite ``state``, which can be
+        a leading slice of them); the arithmetic, and so every bit of the result, is the same."""
 
     def forward(self, p: Params, X: np.ndarray, state0: State, active: Optional[Sequence[int]] = None,
                 ws: Optional["Workspace"] = None, train: bool = True) -> tuple[np.ndarray, State, Any]:
@@ -262,9 +266,16 @@ class RNNCell:
         return (np.zeros((batch, n_a), dtype=dtype),)
 
     @staticmethod
-    def step(p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple]:
+    def step(p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...],
+             ws: Optional[Workspace] = None) -> tuple[np.ndarray, tuple]:
         """One step from an already projected input x_proj (B, H)."""
-        a = np.tanh(x_proj + state[0] @ p["Waa"].T)  # (B, H)
+        if ws is None:
+            a = np.tanh(x_proj + state[0] @ p["Waa"].T)  # (B, H)
+            return a, (a,)
+        shape, dtype = state[0].shape, x_proj.dtype
+        z = np.matmul(state[0], p["Waa"].T, out=ws.take("z", shape, dtype))  # (B, H)
+        z += x_proj
+        a = np.tanh(z, out=ws.take("h", shape, dtype))  # (B, H)
         return a, (a,)
 
     @staticmethod
@@ -341,14 +352,32 @@ class GRUCell:
         return (np.zeros((batch, n_a), dtype=dtype),)
 
     @classmethod
-    def step(cls, p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple]:
+    def step(cls, p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...],
+             ws: Optional[Workspace] = None) -> tuple[np.ndarray, tuple]:
         h = state[0]
-        H = h.shape[1]
-        gh = h @ p["Wh"].T + p["bh"]  # (B, 3H)
-        rz = sigmoid_(x_proj[:, : 2 * H] + gh[:, : 2 * H])  # (B, 2H)
-        n = np.tanh(x_proj[:, 2 * H :] + rz[:, :H] * gh[:, 2 * H :])  # (B, H)
-        h = n + rz[:, H:] * (h - n)  # (B, H) == (1 - z) * n + z * h
-        return h, (h,)
+        if ws is None:
+            H = h.shape[1]
+            gh = h @ p["Wh"].T + p["bh"]  # (B, 3H)
+            rz = sigmoid_(x_proj[:, : 2 * H] + gh[:, : 2 * H])  # (B, 2H)
+            n = np.tanh(x_proj[:, 2 * H :] + rz[:, :H] * gh[:, 2 * H :])  # (B, H)
+            h = n + rz[:, H:] * (h - n)  # (B, H) == (1 - z) * n + z * h
+            return h, (h,)
+        return cls._step_into(p, x_proj, h, ws)
+
+    @staticmethod
+    def _step_into(p: Params, x_proj: np.ndarray, h: np.ndarray, ws: Workspace) -> tuple[np.ndarray, tuple]:
+        """``step`` with every array in the workspace: the same operations in the same order."""
+        (B, H), dtype = h.shape, x_proj.dtype
+        gh = np.matmul(h, p["Wh"].T, out=ws.take("gh", (B, 3 * H), dtype))  # (B, 3H)
+        gh += p["bh"]
+        rz = sigmoid_(np.add(x_proj[:, : 2 * H], gh[:, : 2 * H], out=ws.take("rz", (B, 2 * H), dtype)))  # (B, 2H)
+        n = np.multiply(rz[:, :H], gh[:, 2 * H :], out=ws.take("n", (B, H), dtype))  # (B, H)
+        n += x_proj[:, 2 * H :]
+        np.tanh(n, out=n)
+        h_new = np.subtract(h, n, out=ws.take("h", (B, H), dtype))  # (B, H), may be h itself
+        h_new *= rz[:, H:]
+        h_new += n
+        return h_new, (h_new,)
 
     @staticmethod
     def forward(p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None,
@@ -487,13 +516,25 @@ class LSTMCell:
         return act
 
     @classmethod
-    def step(cls, p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple]:
+    def step(cls, p: Params, x_proj: np.ndarray, state: tuple[np.ndarray, ...],
+             ws: Optional[Workspace] = None) -> tuple[np.ndarray, tuple]:
         h, c = state
         H = h.shape[1]
-        act = cls._activate(x_proj + h @ p["Wh"].T, H)  # (B, 4H)
-        c = act[:, H : 2 * H] * c + act[:, :H] * act[:, 2 * H : 3 * H]  # (B, H)
-        h = act[:, 3 * H :] * np.tanh(c)  # (B, H)
-        return h, (h, c)
+        if ws is None:
+            act = cls._activate(x_proj + h @ p["Wh"].T, H)  # (B, 4H)
+            c = act[:, H : 2 * H] * c + act[:, :H] * act[:, 2 * H : 3 * H]  # (B, H)
+            h = act[:, 3 * H :] * np.tanh(c)  # (B, H)
+            return h, (h, c)
+        B, dtype = h.shape[0], x_proj.dtype
+        act = np.matmul(h, p["Wh"].T, out=ws.take("act", (B, 4 * H), dtype))  # (B, 4H)
+        act += x_proj
+        cls._activate(act, H)
+        ig = np.multiply(act[:, :H], act[:, 2 * H : 3 * H], out=ws.take("ig", (B, H), dtype))  # (B, H)
+        c_new = np.multiply(act[:, H : 2 * H], c, out=ws.take("c", (B, H), dtype))  # (B, H), may be c itself
+        c_new += ig
+        h_new = np.tanh(c_new, out=ws.take("h", (B, H), dtype))  # (B, H), may be h itself
+        h_new *= act[:, 3 * H :]
+        return h_new, (h_new, c_new)
 
     @classmethod
     def forward(cls, p: Params, X: np.ndarray, state0: tuple[np.ndarray, ...], active=None,

@@ -128,12 +128,14 @@ class CharRNN:
         return score_array(self._check_fitted(), names)
 
     def sample(self, n: int, temperature: float = 1.0, top_k: Optional[int] = None, prefix: str = "",
-               max_length: int = 200, random_state: Optional[int] = None, grammar: bool = True) -> list[Sample]:
-        """n complete names as Sample(name, logp, logp_per_char, in_training); grammar keeps brackets balanced."""
+               max_length: int = 200, random_state: Optional[int] = None, grammar: bool = True,
+               threads: int = 1) -> list[Sample]:
+        """n complete names as Sample(name, logp, logp_per_char, in_training); grammar keeps brackets balanced,
+        threads share each batch (names then depend on their number only through rounding)."""
         from chemgen.model.sample import sample_names
 
         return sample_names(self._check_fitted(), n, temperature=temperature, top_k=top_k, prefix=prefix,
-                            max_length=max_length, random_state=random_state, grammar=grammar)
+                            max_length=max_length, random_state=random_state, grammar=grammar, threads=threads)
 
     def in_training(self, names: list[str]) -> np.ndarray:
         """Which names were training names (from the fingerprint): (N,) bool."""

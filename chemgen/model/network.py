@@ -292,19 +292,59 @@ def initial_states(config: NetConfig, batch: int) -> list[tuple[np.ndarray, ...]
     return [cell.initial_state(batch, config.hidden_size, np.dtype(config.dtype)) for _ in range(config.num_layers)]
 
 
-def step_logits(config: NetConfig, params: Params, tokens: np.ndarray,
-                states: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
-    """One time step for sampling: tokens (B,) -> logits (B, V) and the new per-layer states."""
+@dataclass(frozen=True)
+class StepWeights:
+    """What a sampling step reads, prepared once: each layer's parameters as its cell sees them and
+    the first layer's input projection as a table of rows, one per token, bias included."""
+
+    layers: list[Params]
+    table: np.ndarray  # (V, G) first layer's projected input of each token
+    Wya: np.ndarray  # (V, H)
+    by: np.ndarray  # (V,)
+
+
+def step_weights(config: NetConfig, params: Params) -> StepWeights:
+    layers = [input_layer_params(config, params, k) for k in range(config.num_layers)]
+    W, b = (layers[0][key] for key in cell_of(config).input_keys)
+    return StepWeights(layers, W.T + b, params["Wya"], params["by"])
+
+
+def step_logits(config: NetConfig, params: Params | StepWeights, tokens: np.ndarray,
+                states: list[tuple[np.ndarray, ...]],
+                ws: Optional[Workspace] = None) -> tuple[np.ndarray, list[tuple[np.ndarray, ...]]]:
+    """One time step for sampling: tokens (B,) -> logits (B, V) and the new per-layer states.
+
+    With a workspace every array lives in its buffers and the states are updated in place
+    (see ``keep_rows``); the results are the same to the bit."""
     cell = cell_of(config)
+    weights = params if isinstance(params, StepWeights) else step_weights(config, params)
     x: np.ndarray = tokens
     new_states = []
-    for layer in range(config.num_layers):
-        p = input_layer_params(config, params, layer)
-        W, b = (p[key] for key in cell.input_keys)
-        x_proj = W.T[x] + b if layer == 0 else x @ W.T + b  # (B, G)
-        x, state = cell.step(p, x_proj, states[layer])  # (B, H)
+    for layer, p in enumerate(weights.layers):
+        scope = _scope(ws, layer)
+        if layer == 0:
+            out = None if scope is None else scope.take("x_proj", (len(x), weights.table.shape[1]), weights.table.dtype)
+            x_proj = np.take(weights.table, x, axis=0, out=out, mode="clip")  # (B, G); "clip": out= unbuffered
+        else:
+            W, b = (p[key] for key in cell.input_keys)
+            out = None if scope is None else scope.take("x_proj", (len(x), W.shape[0]), x.dtype)
+            x_proj = np.matmul(x, W.T, out=out)  # (B, G)
+            x_proj += b
+        x, state = cell.step(p, x_proj, states[layer], scope)  # (B, H)
         new_states.append(state)
-    return x @ params["Wya"].T + params["by"], new_states  # (B, V)
+    out = None if ws is None else ws.take("logits", (len(x), len(weights.by)), x.dtype)
+    logits = np.matmul(x, weights.Wya.T, out=out)  # (B, V)
+    logits += weights.by
+    return logits, new_states
+
+
+def keep_rows(states: list[tuple[np.ndarray, ...]], keep: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """The states of the rows marked in keep (B,) bool, moved to the front of the same arrays: (K, H) each."""
+    kept = int(keep.sum())
+    for layer in states:
+        for s in layer:
+            s[:kept] = s[keep]
+    return [tuple(s[:kept] for s in layer) for layer in states]
 
 
 def dap_loss(agent_logp: np.ndarray, prior_logp: np.ndarray, scores: np.ndarray,

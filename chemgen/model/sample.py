@@ -17,9 +17,11 @@ import numpy as np
 
 from chemgen.errors import ChemgenError, ConfigError
 from chemgen.model import network
+from chemgen.model.cells import Workspace
 from chemgen.model.config import seed
 from chemgen.model.grammar import BracketGrammar
 from chemgen.model.modelfile import Learned
+from chemgen.model.threads import Threads
 
 MAX_BATCH = 2048
 
@@ -42,10 +44,13 @@ def _is_int(value: object) -> bool:
 
 
 def check_sampling_options(model: Learned, n: int, temperature: float, top_k: Optional[int], prefix: str,
-                           max_length: int, random_state: Optional[int] = None, grammar: bool = True) -> None:
+                           max_length: int, random_state: Optional[int] = None, grammar: bool = True,
+                           threads: int = 1) -> None:
     """ConfigError in one line for a bad sampling option."""
     if not isinstance(grammar, bool):
         raise ConfigError(f"grammar must be True or False, not {grammar!r}")
+    if not _is_int(threads) or threads < 1:
+        raise ConfigError(f"threads must be a whole number of at least 1, not {threads!r}")
     if not _is_int(n) or n < 0:
         raise ConfigError(f"number of names must be a non-negative integer, not {n!r}")
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < math.inf:
@@ -62,69 +67,112 @@ def check_sampling_options(model: Learned, n: int, temperature: float, top_k: Op
     model.vocab.check(prefix)
 
 
-def draw(logits: np.ndarray, temperature: float, top_k: Optional[int], rng: np.random.Generator) -> np.ndarray:
-    """One token per row of logits (B, V) after temperature and top-k: (B,) int."""
+def draw(logits: np.ndarray, temperature: float, top_k: Optional[int], uniforms: np.ndarray) -> np.ndarray:
+    """One token per row of logits (B, V) after temperature and top-k, from one uniform in [0, 1) per row: (B,) int."""
     scaled = logits.astype(np.float64) / temperature  # (B, V)
     if top_k is not None and top_k < scaled.shape[1]:
         kth = np.partition(scaled, -top_k, axis=1)[:, -top_k][:, None]  # (B, 1)
         scaled = np.where(scaled >= kth, scaled, -np.inf)
     probs = np.exp(scaled - scaled.max(axis=1, keepdims=True))  # (B, V)
     cdf = np.cumsum(probs, axis=1)  # (B, V)
-    u = rng.random(len(cdf))[:, None] * cdf[:, -1:]  # (B, 1)
+    u = uniforms[:, None] * cdf[:, -1:]  # (B, 1)
     return np.minimum((cdf < u).sum(axis=1), cdf.shape[1] - 1)
 
 
-def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int,
-                 rng: np.random.Generator, grammar: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tokens (B, max_length), their log-likelihood (B,), and which names ended (B,).
+class Rows:
+    """A contiguous part of a batch, stepped in one thread: its rows still running (ascending), their last
+    tokens, and the network's states and buffers for them."""
 
-    Only names still running are computed: ended rows leave the batch. With
-    ``grammar``, brackets are kept balanced (:mod:`chemgen.model.grammar`).
+    def __init__(self, config: network.NetConfig, start: int, stop: int):
+        self.active = np.arange(start, stop)  # (A,) rows still running
+        self.current = np.zeros(stop - start, dtype=np.int32)  # (A,) the boundary token starts every name
+        self.states = network.initial_states(config, stop - start)
+        self.ws = Workspace()
+
+
+class Batch:
+    """A batch of names being sampled: tokens (B, max_length), log-likelihoods (B,), which ended (B,).
+
+    Its rows are dealt into parts (one per thread). At each step the generator gives one uniform per
+    running row, in row order, and each part draws from its share: the draws are those of one part.
     """
-    config, params = model.config, model.params
-    states = network.initial_states(config, batch)
-    forced = model.vocab.encode(prefix)
-    tokens = np.zeros((batch, max_length), dtype=np.int32)  # (B, L) 0 = boundary / padding
-    logp = np.zeros(batch)  # (B,)
-    done = np.zeros(batch, dtype=bool)  # (B,)
-    active = np.arange(batch)  # (A,) rows still running
-    current = np.zeros(batch, dtype=np.int32)  # (A,) the boundary token starts every name
-    brackets = BracketGrammar(model.vocab, batch) if grammar else None
-    for t in range(max_length + 1):
-        logits, states = network.step_logits(config, params, current, states)  # (A, V)
-        if t < len(forced):
-            current = np.full(len(active), forced[t], dtype=np.int32)
+
+    def __init__(self, model: Learned, batch: int, temperature: float, top_k: Optional[int], prefix: str,
+                 max_length: int, grammar: bool, parts: int = 1):
+        self.config, self.weights = model.config, network.step_weights(model.config, model.params)
+        self.temperature, self.top_k, self.forced = temperature, top_k, model.vocab.encode(prefix)
+        self.tokens = np.zeros((batch, max_length), dtype=np.int32)  # (B, L) 0 = boundary / padding
+        self.logp = np.zeros(batch)  # (B,)
+        self.done = np.zeros(batch, dtype=bool)  # (B,)
+        self.brackets = BracketGrammar(model.vocab, batch) if grammar else None
+        bounds = np.linspace(0, batch, max(1, min(parts, batch)) + 1).astype(int)
+        self.parts = [Rows(self.config, start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+    def running(self) -> int:
+        return sum(len(part.active) for part in self.parts)
+
+    def step(self, t: int, uniforms: Optional[np.ndarray], threads: Threads) -> None:
+        """Every running name's character t: forced by the prefix, or drawn with uniforms (A,)."""
+        starts = np.cumsum([0] + [len(part.active) for part in self.parts])
+        shares = [None if uniforms is None else uniforms[a:b] for a, b in zip(starts[:-1], starts[1:])]
+        threads.run(lambda i: self.step_part(self.parts[i], t, shares[i]), len(self.parts))
+
+    def step_part(self, part: Rows, t: int, uniforms: Optional[np.ndarray]) -> None:
+        if part.active.size == 0:
+            return
+        logits, part.states = network.step_logits(self.config, self.weights, part.current, part.states,
+                                                  part.ws)  # (A, V)
+        active, brackets = part.active, self.brackets
+        if uniforms is None:
+            current = np.full(len(active), self.forced[t], dtype=np.int32)
         else:
             shaped = logits if brackets is None else brackets.mask(logits, active)
-            current = draw(shaped, temperature, top_k, rng)
+            current = draw(shaped, self.temperature, self.top_k, uniforms)
         if brackets is not None:
             brackets.advance(active, current)
         log_probs = network.log_softmax(logits.astype(np.float64))  # (A, V)
-        logp[active] += np.take_along_axis(log_probs, current[:, None], 1)[:, 0]
-        if t < max_length:
-            tokens[active, t] = current
+        self.logp[active] += np.take_along_axis(log_probs, current[:, None], 1)[:, 0]
+        if t < self.tokens.shape[1]:
+            self.tokens[active, t] = current
         running = current != 0  # (A,)
-        done[active[~running]] = True
+        self.done[active[~running]] = True
+        part.active, part.current = active[running], current[running]
         if not running.all():
-            active, current = active[running], current[running]
-            states = [tuple(s[running] for s in layer) for layer in states]
-        if active.size == 0:
+            part.states = network.keep_rows(part.states, running)
+
+
+def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int,
+                 rng: np.random.Generator, grammar: bool = True,
+                 threads: Optional[Threads] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tokens (B, max_length), their log-likelihood (B,), and which names ended (B,).
+
+    Only names still running are computed: ended rows leave the batch. With
+    ``grammar``, brackets are kept balanced (:mod:`chemgen.model.grammar`);
+    with ``threads``, each thread steps a part of the rows.
+    """
+    threads = threads or Threads()
+    state = Batch(model, batch, temperature, top_k, prefix, max_length, grammar, threads.count)
+    for t in range(max_length + 1):
+        running = state.running()
+        if running == 0:
             break
-    return tokens, logp, done
+        state.step(t, None if t < len(state.forced) else rng.random(running), threads)
+    return state.tokens, state.logp, state.done
 
 
 def sample_names(model: Learned, n: int, temperature: float = 1.0, top_k: Optional[int] = None, prefix: str = "",
                  max_length: int = 200, random_state: Optional[int] = None, max_attempts: int = 10,
-                 grammar: bool = True) -> list[Sample]:
+                 grammar: bool = True, threads: int = 1) -> list[Sample]:
     """n complete names with their log-likelihoods, flagged when they copy a training name.
 
     grammar: keep brackets balanced while sampling (the log-likelihood stays the model's own).
+    threads: threads sharing each batch's rows (names then depend on it only through rounding).
     SamplingFailed when max_attempts batches give fewer than n names that end
     within max_length (the model's names are longer: raise max_length).
     """
-    check_sampling_options(model, n, temperature, top_k, prefix, max_length, random_state)
+    check_sampling_options(model, n, temperature, top_k, prefix, max_length, random_state, grammar, threads)
     samples, drawn = draw_names(model, n, temperature, top_k, prefix, max_length,
-                                np.random.default_rng(random_state), max_attempts, grammar)
+                                np.random.default_rng(random_state), max_attempts, grammar, threads)
     if len(samples) < n:
         raise SamplingFailed(f"only {len(samples)} of {drawn} sampled names ended within max length {max_length} "
                              f"({n} wanted): raise max_length")
@@ -132,21 +180,23 @@ def sample_names(model: Learned, n: int, temperature: float = 1.0, top_k: Option
 
 
 def draw_names(model: Learned, n: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int,
-               rng: np.random.Generator, max_attempts: int = 1, grammar: bool = True) -> tuple[list[Sample], int]:
+               rng: np.random.Generator, max_attempts: int = 1, grammar: bool = True,
+               threads: int = 1) -> tuple[list[Sample], int]:
     """Up to n complete names from at most max_attempts batches, and how many names were drawn."""
     names: list[str] = []
     logps: list[float] = []
     drawn = 0
-    for _ in range(max_attempts):
-        missing = n - len(names)
-        if missing <= 0:
-            break
-        batch = min(MAX_BATCH, max(missing + missing // 8 + 1, 1)) if max_attempts > 1 else missing
-        tokens, logp, done = sample_batch(model, batch, temperature, top_k, prefix, max_length, rng, grammar)
-        drawn += batch
-        complete = np.flatnonzero(done & (tokens[:, 0] != 0))  # ended, and not an empty name
-        for row in complete[:missing]:
-            names.append(model.vocab.decode(tokens[row]))
-            logps.append(float(logp[row]))
+    with Threads(threads) as pool:
+        for _ in range(max_attempts):
+            missing = n - len(names)
+            if missing <= 0:
+                break
+            batch = min(MAX_BATCH, max(missing + missing // 8 + 1, 1)) if max_attempts > 1 else missing
+            tokens, logp, done = sample_batch(model, batch, temperature, top_k, prefix, max_length, rng, grammar, pool)
+            drawn += batch
+            complete = np.flatnonzero(done & (tokens[:, 0] != 0))  # ended, and not an empty name
+            for row in complete[:missing]:
+                names.append(model.vocab.decode(tokens[row]))
+                logps.append(float(logp[row]))
     seen = model.in_training(names)
     return [Sample(name, lp, lp / (len(name) + 1), bool(flag)) for name, lp, flag in zip(names, logps, seen)], drawn

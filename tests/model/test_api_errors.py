@@ -24,6 +24,7 @@ def one_line(info, fragment):
     (lambda m: m.sample(2, temperature=math.inf), ConfigError, "temperature must be a positive finite number"),
     (lambda m: m.sample(2, top_k=1.5), ConfigError, "top-k must be a whole number"),
     (lambda m: m.sample(2, max_length="long"), ConfigError, "max length"),
+    (lambda m: m.sample(2, threads=0), ConfigError, "threads must be a whole number of at least 1"),
     (lambda m: chemgen.check("ethanol", filters="suffix"), ConfigError, "not one string"),
     (lambda m: chemgen.check([None], filters="suffix"), ConfigError, "item 0 (None) is not a string"),
     (lambda m: chemgen.check([1], filters="suffix"), ConfigError, "item 0 (1) is not a string"),
