@@ -14,6 +14,7 @@ Options::
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Optional
 
 from chemgen.chem import molecules as chem
@@ -27,20 +28,25 @@ class OpsinFilter:
 
     name = "opsin"
     makes_structure = True  # puts a SMILES on each candidate it passes
+    background = True  # mostly waits on the JVM: the stage overlaps that wait with the other filters' work
 
     def __init__(self, restore_case: Any = True, timeout: Any = DEFAULT_TIMEOUT) -> None:
         self.restore_case = parse_flag("opsin", "restore_case", restore_case)
         self.timeout = parse_seconds("opsin", "timeout", timeout)
         self._process: Optional[OpsinProcess] = None
+        self._warming = threading.Event()  # set: warm-up must stop (a real batch came, or closing)
 
     def available(self) -> tuple[bool, str]:
         """Whether Java and the OPSIN jar were found."""
         return opsin_available()
 
     def prepare(self) -> None:
-        """Start the JVM now (it boots in the background while the model samples)."""
+        """Start the JVM now and warm it on shipped names until the first batch comes (while the model samples)."""
         if self.available()[0]:
             self.process.start()
+            self._warming.clear()
+            threading.Thread(target=self.process.warm_up, args=(self._warming,), daemon=True,
+                             name="opsin warm-up").start()
 
     @property
     def process(self) -> OpsinProcess:
@@ -50,12 +56,14 @@ class OpsinFilter:
         return self._process
 
     def close(self) -> None:
+        self._warming.set()
         if self._process is not None:
             self._process.close()
             self._process = None
 
     def check(self, candidates: list[Candidate]) -> list[Verdict]:
         """One verdict per candidate; all fail with the reason when OPSIN cannot run here (no Java)."""
+        self._warming.set()
         ok, why = self.available()
         if not ok:
             return [Verdict(False, 0.0, f"OPSIN cannot run here: {why}") for _ in candidates]
