@@ -27,7 +27,7 @@ _PROPERTY_FUNCTIONS = {
     "hbd": Lipinski.NumHDonors,  # hydrogen-bond donors
     "hba": Lipinski.NumHAcceptors,  # hydrogen-bond acceptors
     "rotatable_bonds": rdMolDescriptors.CalcNumRotatableBonds,
-    "qed": QED.qed,  # quantitative estimate of drug-likeness, [0, 1]
+    "qed": lambda mol: qed_of(mol),  # quantitative estimate of drug-likeness, [0, 1]
     "heavy_atoms": lambda mol: mol.GetNumHeavyAtoms(),
 }
 PROPERTY_NAMES: tuple[str, ...] = tuple(_PROPERTY_FUNCTIONS)
@@ -119,6 +119,27 @@ def compute_properties(mol: Optional[Mol], names: Iterable[str] = PROPERTY_NAMES
             if name in wanted:
                 values[name] = _safe_value(function, mol, name in INTEGER_PROPERTIES)
     return values
+
+
+def qed_of(mol: Mol) -> float:
+    """``rdkit.Chem.QED.qed(mol)``, the same value, computed on ``mol`` itself when it has no hydrogen to remove.
+
+    QED removes hydrogens first, on a copy that loses what RDKit keeps on the
+    molecule (the Crippen logP just computed for ``clogp``); with nothing to
+    remove, its properties are computed on the molecule itself.
+    """
+    if Chem.RemoveHs(mol).GetNumAtoms() != mol.GetNumAtoms():
+        return QED.qed(mol)
+    return QED.qed(mol, qedProperties=QED.QEDproperties(
+        MW=rdMolDescriptors._CalcMolWt(mol),
+        ALOGP=Crippen.MolLogP(mol),
+        HBA=sum(len(mol.GetSubstructMatches(pattern)) for pattern in QED.Acceptors if mol.HasSubstructMatch(pattern)),
+        HBD=rdMolDescriptors.CalcNumHBD(mol),
+        PSA=rdMolDescriptors.CalcTPSA(mol),
+        ROTB=rdMolDescriptors.CalcNumRotatableBonds(mol, rdMolDescriptors.NumRotatableBondsOptions.Strict),
+        AROM=len(Chem.GetSSSR(Chem.DeleteSubstructs(Chem.Mol(mol), QED.AliphaticRings))),
+        ALERTS=sum(1 for alert in QED.StructuralAlerts if mol.HasSubstructMatch(alert)),
+    ))
 
 
 def property_selection(value: Any, what: str = "properties") -> tuple[str, ...]:
