@@ -15,12 +15,16 @@ Options::
 from __future__ import annotations
 
 import threading
-from typing import Any, Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator, Optional
 
 from chemgen.chem import molecules as chem
 from chemgen.chem.casing import restore_case as restore
 from chemgen.filters import Candidate, Verdict, parse_flag, parse_seconds
 from chemgen.chem.opsin import DEFAULT_TIMEOUT, OpsinProcess, OpsinResult, opsin_available
+
+
+PARSE_SLICE = 32  # names per OPSIN call inside a check: the next slice parses while this one becomes verdicts
 
 
 class OpsinFilter:
@@ -67,7 +71,18 @@ class OpsinFilter:
         ok, why = self.available()
         if not ok:
             return [Verdict(False, 0.0, f"OPSIN cannot run here: {why}") for _ in candidates]
-        return [_verdict(result) for result in self.parse([c.name for c in candidates])]
+        return [_verdict(result) for result in self.parse_ahead([c.name for c in candidates])]
+
+    def parse_ahead(self, names: list[Any]) -> Iterator[OpsinResult]:
+        """:meth:`parse`'s results in order, slice by slice, the JVM parsing the next slice while the caller
+        turns this one into verdicts (RDKit's canonical SMILES and InChIKey)."""
+        slices = [names[start:start + PARSE_SLICE] for start in range(0, len(names), PARSE_SLICE)]
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opsin parse")  # slices one after another
+        try:
+            for parsed in [pool.submit(self.parse, part) for part in slices]:
+                yield from parsed.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def parse(self, names: list[Any]) -> list[OpsinResult]:
         """OPSIN's results, case restored first and, where that fails, as written."""

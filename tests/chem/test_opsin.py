@@ -209,3 +209,16 @@ def test_the_filter_warms_up_until_its_first_batch():
     finally:
         opsin.close()
     assert opsin._process is None
+
+
+def test_the_filter_parses_ahead_in_slices_with_the_answers_of_one_call():
+    from chemgen_plugins.opsin import PARSE_SLICE
+
+    names = [["ethanol", "notachemical", "n,n-dimethylformamide", "sodium;chloride"][i % 4] + ("" if i % 3 else " ")
+             for i in range(2 * PARSE_SLICE + 5)]
+    opsin = OpsinFilter()
+    try:
+        assert list(opsin.parse_ahead(names)) == opsin.parse(names)
+        assert [v.passed for v in opsin.check([Candidate(n) for n in names[:4]])] == [True, False, True, True]
+    finally:
+        opsin.close()
