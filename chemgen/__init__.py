@@ -8,18 +8,43 @@
     chemgen.check(["ethanol", "notachemical"], filters=["opsin"])
     chemgen.optimize("opsin,rdkit,similar(to=lead.smi)", steps=300, out="agent.npz")   # goal-directed
     results.to_frame(mols=True)                     # a pandas DataFrame (chemgen[notebook]); chemgen.to_frame(cands)
+
+The names below are imported on first use, so ``import chemgen`` (and the
+command line's start-up) loads NumPy, RDKit and the rest only when needed.
 """
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from chemgen.errors import ChemgenError, ConfigError, FilterError, ModelFileError, VocabularyError
-from chemgen.filters import Candidate, Verdict, inject_filter
-from chemgen.io.frames import to_frame
-from chemgen.model.estimator import CharRNN, load, shipped_models
-from chemgen.pipeline import check, generate
-from chemgen.goal import optimize
 
 __version__ = "0.1.0"
+
+_LAZY = {  # public name -> the module that defines it
+    "CharRNN": "chemgen.model.estimator", "load": "chemgen.model.estimator",
+    "shipped_models": "chemgen.model.estimator",
+    "generate": "chemgen.pipeline", "check": "chemgen.pipeline",
+    "optimize": "chemgen.goal",
+    "Candidate": "chemgen.filters", "Verdict": "chemgen.filters", "inject_filter": "chemgen.filters",
+    "to_frame": "chemgen.io.frames",
+}
 
 __all__ = [
     "CharRNN", "load", "shipped_models", "generate", "check", "optimize", "Candidate", "Verdict", "inject_filter",
     "to_frame",
     "ChemgenError", "ConfigError", "FilterError", "ModelFileError", "VocabularyError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chemgen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

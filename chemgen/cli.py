@@ -196,6 +196,10 @@ def add_output_options(p) -> None:
     p.add_argument("--output", "-o", help="write to this file instead of stdout (required for sdf)")
     p.add_argument("--image", help=f"also draw the top structures to this {' or '.join(IMAGE_FORMATS).upper()} file")
     p.add_argument("--offline", action="store_true", help="no network: the pubchem filter answers from its cache only")
+    p.add_argument("--properties", metavar="LIST",
+                   help="properties the rdkit filter computes: all, none, or a comma list of mw, clogp, tpsa, hbd, "
+                        "hba, rotatable_bonds, qed, heavy_atoms, scaffold (default: what the output shows: all for "
+                        "csv, jsonl, sdf and html; none for table and names); its ranges compute what they read")
     add_cluster_options(p)
 
 
@@ -333,9 +337,27 @@ def _keep_for_image(chunks, results, args):
         yield chunk
 
 
+PROPERTY_FREE_FORMATS = ("table", "names")  # formats that show no RDKit property
+
+
 def filter_options(args) -> dict[str, Any]:
     """Options for every filter that takes them, from run-wide flags."""
-    return {"offline": True} if args.offline else {}
+    options: dict[str, Any] = {"offline": True} if args.offline else {}
+    properties = properties_option(args)
+    if properties is not None:
+        options["properties"] = properties
+    return options
+
+
+def properties_option(args) -> Optional[tuple[str, ...]]:
+    """The properties to compute: as --properties says, none for a format that shows none, else None (all)."""
+    if getattr(args, "properties", None) is not None:
+        from chemgen.chem.molecules import property_selection
+
+        return property_selection(args.properties, "--properties")
+    if getattr(args, "format", None) in PROPERTY_FREE_FORMATS:
+        return ()
+    return None
 
 
 def prepare_output(args) -> None:
@@ -354,6 +376,7 @@ def prepare_output(args) -> None:
     for path, what in ((args.output, "--output"), (args.image, "--image")):
         if path:
             check_writable(path, what)
+    properties_option(args)  # a bad --properties is reported before any work
 
 
 def write_results(results, args) -> None:

@@ -17,6 +17,9 @@ and streams batches through it:
   stderr, so failure reasons are paired with the right names;
 * a process that dies is restarted and the batch carries on; a name it hangs
   on is failed after ``timeout`` seconds;
+* :meth:`OpsinProcess.warm_up` sends shipped names (:data:`WARMUP_NAMES`) until
+  told to stop, so the JVM compiles OPSIN's hot code while it would
+  otherwise wait (chemgen samples meanwhile); answers do not depend on it;
 * PubChem-style salts and mixtures (``sodium;chloride``) are read as one name
   with spaces for the semicolons (``sodium chloride``, which keeps the ions'
   charges), and, if OPSIN cannot read that, component by component, the
@@ -50,6 +53,8 @@ STDERR_GRACE = 5.0  # seconds to wait for a batch's stderr to arrive after its l
 JVM_OPTIONS = ("-Xss8m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
                "-Dstderr.encoding=UTF-8", "-Dsun.stderr.encoding=UTF-8")
 UNPARSED = "OPSIN could not parse"
+WARMUP_NAMES = Path(__file__).resolve().parent / "data" / "opsin_warmup.txt"  # systematic training names
+WARMUP_CHUNK = 50  # warm-up names per batch: a real batch waits at most for one of these
 
 _WARNING_LINE = re.compile(r"^[A-Z][A-Z_]+: ")  # OPSIN's warnings on names it did parse
 _BANNER = "Run the jar using the -h flag"
@@ -280,6 +285,28 @@ class OpsinProcess:
             else:
                 results.append(OpsinResult(text, *answers[primary[text]]))
         return results
+
+    def warm_up(self, stop: threading.Event, names: Optional[Sequence[str]] = None) -> int:
+        """Parse warm-up names (default: :data:`WARMUP_NAMES`) a few at a time until ``stop`` is set.
+
+        Returns how many were sent. Meant for a thread while the caller does
+        other work; a real :meth:`parse` waits at most for one small batch.
+        """
+        if names is None:
+            names = WARMUP_NAMES.read_text(encoding="utf-8").split("\n") if WARMUP_NAMES.is_file() else []
+        sent = 0
+        for start in range(0, len(names), WARMUP_CHUNK):
+            texts = [clean_name(name, self.max_length)[0] for name in names[start:start + WARMUP_CHUNK]]
+            chunk = [text for text in dict.fromkeys(texts) if text]
+            with self._lock:  # checked under the lock, so a process closed meanwhile is not started again
+                if stop.is_set():
+                    break
+                try:
+                    self._parse_distinct(chunk)
+                except ChemgenError:  # OPSIN cannot run: the real batch will say so
+                    break
+            sent += len(chunk)
+        return sent
 
     def parse_names(self, names: Iterable[object]) -> list[Optional[str]]:
         """SMILES per name, None where OPSIN found no structure (reasons: :meth:`parse`)."""

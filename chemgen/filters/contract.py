@@ -12,6 +12,13 @@ Structure annotations a filter finds (``smiles``, ``inchikey``) are copied onto
 the candidate, so later filters (rdkit after opsin) can use them. A filter
 that finds structures may say so with ``makes_structure = True``; one that
 needs them, ``needs_structure = True`` (the stage warns when none comes first).
+
+A filter whose ``check`` mostly waits on work outside Python (another
+process, a web service) may say ``background = True``: the stage then runs
+each filter of the run in its own thread on chunks of the batch, so the wait
+overlaps the others' work. ``check`` is still called once at a time per
+filter, chunks in order; a filter that needs the main thread (signals) must
+not be in such a run.
 """
 from __future__ import annotations
 

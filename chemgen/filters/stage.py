@@ -7,10 +7,15 @@
 Every caller (generate, check, evaluate, ``chemgen filters``) goes through it,
 so one OPSIN process serves a whole run. A candidate that fails a filter is
 not sent to the later ones; a plugin that crashes on a name fails that name
-only.
+only. When a filter waits on work outside Python (``background = True``:
+OPSIN's JVM, a web service), the filters run side by side, each in its own
+thread, on chunks of the batch: the wait overlaps the other filters' work,
+and the verdicts and counts are those of running them in turn.
 """
 from __future__ import annotations
 
+import queue
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
@@ -20,6 +25,8 @@ from chemgen.filters.contract import Candidate, Verdict
 from chemgen.filters.loading import FilterEntry, build_filter, discover_filters, spec_list
 
 DEFAULT_FILTERS = "opsin,rdkit"  # generate and filter use these unless told otherwise
+CHUNK = 128  # candidates per chunk when filters run side by side
+_END = object()  # what a lane passes on after its last chunk
 
 
 @dataclass
@@ -75,18 +82,67 @@ def apply_filters(filters: list[Any], candidates: list[Candidate], stats: Option
                   keep_failed: bool = True) -> list[Candidate]:
     """Run each filter over the candidates still passing; return them all (keep_failed) or the survivors."""
     stats = stats if stats is not None else {}
-    alive = list(candidates)
-    for filter_ in filters:
-        if not alive:
-            break
-        verdicts = run_filter(filter_, alive)
-        counts = stats.setdefault(filter_.name, FilterStats())
-        counts.seen += len(alive)
-        for candidate, verdict in zip(alive, verdicts):
-            candidate.record(filter_.name, verdict)
-            counts.passed += bool(verdict.passed)
-        alive = [c for c in alive if c.verdicts[filter_.name].passed]
+    if len(filters) > 1 and len(candidates) > CHUNK and any(getattr(f, "background", False) for f in filters):
+        alive = _side_by_side(filters, candidates, stats)
+    else:
+        alive = list(candidates)
+        for filter_ in filters:
+            alive = _filter_chunk(filter_, alive, stats)
     return list(candidates) if keep_failed else alive
+
+
+def _filter_chunk(filter_, alive: list[Candidate], stats: dict[str, FilterStats]) -> list[Candidate]:
+    """One filter over candidates still passing: verdicts recorded, counts kept, the survivors returned."""
+    if not alive:
+        return alive
+    verdicts = run_filter(filter_, alive)
+    counts = stats.setdefault(filter_.name, FilterStats())
+    counts.seen += len(alive)
+    for candidate, verdict in zip(alive, verdicts):
+        candidate.record(filter_.name, verdict)
+        counts.passed += bool(verdict.passed)
+    return [c for c in alive if c.verdicts[filter_.name].passed]
+
+
+def _side_by_side(filters: list[Any], candidates: list[Candidate], stats: dict[str, FilterStats]) -> list[Candidate]:
+    """The survivors, each filter in its own thread taking chunks from the one before (a pipeline)."""
+    stop = threading.Event()
+    inbox: queue.Queue = queue.Queue()
+    for start in range(0, len(candidates), CHUNK):
+        inbox.put(candidates[start:start + CHUNK])
+    inbox.put(_END)
+    lanes = []
+    for filter_ in filters:
+        outbox: queue.Queue = queue.Queue()
+        lanes.append(threading.Thread(target=_lane, args=(filter_, inbox, outbox, stats, stop), daemon=True,
+                                      name=f"filter {filter_.name}"))
+        inbox = outbox
+    for lane in lanes:
+        lane.start()
+    survivors: list[Candidate] = []
+    try:
+        while (chunk := inbox.get()) is not _END:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            survivors.extend(chunk)
+    finally:
+        stop.set()
+    for lane in lanes:
+        lane.join()
+    return survivors
+
+
+def _lane(filter_, inbox: queue.Queue, outbox: queue.Queue, stats: dict[str, FilterStats],
+          stop: threading.Event) -> None:
+    """Filter chunk after chunk until the end (or an error, passed on to the caller)."""
+    while (chunk := inbox.get()) is not _END and not isinstance(chunk, BaseException) and not stop.is_set():
+        try:
+            chunk = _filter_chunk(filter_, chunk, stats)
+        except BaseException as exc:  # the caller raises it
+            outbox.put(exc)
+            return
+        outbox.put(chunk)
+    outbox.put(chunk if isinstance(chunk, BaseException) else _END)
 
 
 def warn_missing_structure(filters: list[Any]) -> None:

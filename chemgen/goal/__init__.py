@@ -7,10 +7,28 @@
 
 See :mod:`chemgen.goal.agent` (the learning rule), :mod:`chemgen.scoring`
 (components, transforms, aggregation) and :mod:`chemgen.goal.config` (settings
-and the TOML run file).
+and the TOML run file). The names below are imported on first use, so the
+command line reads the settings (``chemgen.goal.config``) without loading the agent.
 """
-from chemgen.goal.agent import OptimizeDiverged, OptimizeInterrupted, OptimizeResult, optimize
-from chemgen.goal.config import OptimizeConfig, read_run_file
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {  # public name -> the module that defines it
+    "optimize": "chemgen.goal.agent", "OptimizeResult": "chemgen.goal.agent",
+    "OptimizeInterrupted": "chemgen.goal.agent", "OptimizeDiverged": "chemgen.goal.agent",
+    "OptimizeConfig": "chemgen.goal.config", "read_run_file": "chemgen.goal.config",
+}
 
 __all__ = ["optimize", "OptimizeConfig", "OptimizeResult", "OptimizeInterrupted", "OptimizeDiverged",
            "read_run_file"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chemgen.goal' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

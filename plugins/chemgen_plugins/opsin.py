@@ -14,7 +14,9 @@ Options::
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator, Optional
 
 from chemgen.chem import molecules as chem
 from chemgen.chem.casing import restore_case as restore
@@ -22,25 +24,33 @@ from chemgen.filters import Candidate, Verdict, parse_flag, parse_seconds
 from chemgen.chem.opsin import DEFAULT_TIMEOUT, OpsinProcess, OpsinResult, opsin_available
 
 
+PARSE_SLICE = 32  # names per OPSIN call inside a check: the next slice parses while this one becomes verdicts
+
+
 class OpsinFilter:
     """Name-to-structure with OPSIN, offline."""
 
     name = "opsin"
     makes_structure = True  # puts a SMILES on each candidate it passes
+    background = True  # mostly waits on the JVM: the stage overlaps that wait with the other filters' work
 
     def __init__(self, restore_case: Any = True, timeout: Any = DEFAULT_TIMEOUT) -> None:
         self.restore_case = parse_flag("opsin", "restore_case", restore_case)
         self.timeout = parse_seconds("opsin", "timeout", timeout)
         self._process: Optional[OpsinProcess] = None
+        self._warming = threading.Event()  # set: warm-up must stop (a real batch came, or closing)
 
     def available(self) -> tuple[bool, str]:
         """Whether Java and the OPSIN jar were found."""
         return opsin_available()
 
     def prepare(self) -> None:
-        """Start the JVM now (it boots in the background while the model samples)."""
+        """Start the JVM now and warm it on shipped names until the first batch comes (while the model samples)."""
         if self.available()[0]:
             self.process.start()
+            self._warming.clear()
+            threading.Thread(target=self.process.warm_up, args=(self._warming,), daemon=True,
+                             name="opsin warm-up").start()
 
     @property
     def process(self) -> OpsinProcess:
@@ -50,16 +60,29 @@ class OpsinFilter:
         return self._process
 
     def close(self) -> None:
+        self._warming.set()
         if self._process is not None:
             self._process.close()
             self._process = None
 
     def check(self, candidates: list[Candidate]) -> list[Verdict]:
         """One verdict per candidate; all fail with the reason when OPSIN cannot run here (no Java)."""
+        self._warming.set()
         ok, why = self.available()
         if not ok:
             return [Verdict(False, 0.0, f"OPSIN cannot run here: {why}") for _ in candidates]
-        return [_verdict(result) for result in self.parse([c.name for c in candidates])]
+        return [_verdict(result) for result in self.parse_ahead([c.name for c in candidates])]
+
+    def parse_ahead(self, names: list[Any]) -> Iterator[OpsinResult]:
+        """:meth:`parse`'s results in order, slice by slice, the JVM parsing the next slice while the caller
+        turns this one into verdicts (RDKit's canonical SMILES and InChIKey)."""
+        slices = [names[start:start + PARSE_SLICE] for start in range(0, len(names), PARSE_SLICE)]
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opsin parse")  # slices one after another
+        try:
+            for parsed in [pool.submit(self.parse, part) for part in slices]:
+                yield from parsed.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def parse(self, names: list[Any]) -> list[OpsinResult]:
         """OPSIN's results, case restored first and, where that fails, as written."""

@@ -1,10 +1,16 @@
 """The ``rdkit`` filter: sanitise the candidate's structure, compute properties, apply ranges.
 
 Needs a SMILES on the candidate (put there by the ``opsin`` or ``pubchem``
-filter earlier in the chain). Annotates every property of
-:data:`chemgen.chem.molecules.PROPERTY_NAMES`, the Murcko ``scaffold`` and, when the candidate has none, its InChIKey.
+filter earlier in the chain). Annotates the properties chosen with
+``properties`` (by default every one of :data:`chemgen.chem.molecules.PROPERTY_NAMES`
+and the Murcko ``scaffold``), those its ranges and ``lipinski`` need, and,
+when the candidate has none, its InChIKey.
 
 Options (all optional)::
+
+    properties=all   the annotations to compute: all, none, or names joined by +
+                     (mw+qed+scaffold); ``chemgen generate --properties`` sets it from
+                     what the output shows
 
     mw=150:500  clogp=:5  tpsa=:140  hbd=:5  hba=:10  rotatable_bonds=:10  qed=0.5:  heavy_atoms=10:
         a range LO:HI on that property; either end may be left open
@@ -19,6 +25,7 @@ Chemistry checks, on by default (each bare flag switches one off)::
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -30,6 +37,7 @@ from chemgen.filters.options import parse_flag
 NO_STRUCTURE = "no structure (run opsin or pubchem first)"
 CHEMISTRY_CHECKS = ("allow_radicals", "allow_metals", "allow_mixtures")  # options that switch a check off
 LIPINSKI_LIMITS = {"mw": 500.0, "clogp": 5.0, "hbd": 5.0, "hba": 10.0}
+OPTION_NAMES = ("properties",) + chem.PROPERTY_NAMES + ("lipinski",) + CHEMISTRY_CHECKS  # every option it takes
 
 
 @dataclass(frozen=True)
@@ -87,32 +95,44 @@ class RDKitFilter:
         self.ranges: list[Range] = []
         self.lipinski: Optional[int] = None  # rule-of-five violations allowed; None = not applied
         self.allowed = {flag: False for flag in CHEMISTRY_CHECKS}  # chemistry checks switched off
+        self.properties = chem.PROPERTY_CHOICES  # annotations asked for
         for key, value in options.items():
             if key in CHEMISTRY_CHECKS:
                 self.allowed[key] = parse_flag("rdkit", key, value)
             elif key == "lipinski":
                 self.lipinski = parse_lipinski(value)
+            elif key == "properties":
+                self.properties = chem.property_selection(value, "rdkit: option properties")
             elif key in chem.PROPERTY_NAMES:
                 self.ranges.append(parse_range(key, value))
             else:
-                known = ", ".join(chem.PROPERTY_NAMES + ("lipinski",) + tuple(CHEMISTRY_CHECKS))
-                raise ConfigError(f"unknown rdkit option {key!r} (known: {known})")
+                raise ConfigError(f"unknown rdkit option {key!r} (known: {', '.join(OPTION_NAMES)})")
+        self.computed = self.needed_properties()
+
+    def needed_properties(self) -> tuple[str, ...]:
+        """The properties to compute: those asked for, plus those the ranges and Lipinski's rule read."""
+        needed = set(self.properties) | {r.prop for r in self.ranges}
+        if self.lipinski is not None:
+            needed |= set(LIPINSKI_LIMITS)
+        return tuple(name for name in chem.PROPERTY_NAMES if name in needed)
 
     def available(self) -> tuple[bool, str]:
         return True, ""
 
     def check(self, candidates: list[Candidate]) -> list[Verdict]:
-        return [self.judge(candidate) for candidate in candidates]
+        with chem.quiet_rdkit():
+            return [self.judge(candidate) for candidate in candidates]
 
     def judge(self, candidate: Candidate) -> Verdict:
-        """One candidate's verdict, with its properties as annotations."""
+        """One candidate's verdict, with the chosen properties as annotations."""
         if not candidate.smiles:
             return Verdict(False, 0.0, NO_STRUCTURE)
         mol, error = chem.parse_smiles(candidate.smiles)
         if mol is None:
             return Verdict(False, 0.0, f"sanitisation failed: {error}")
-        annotations: dict[str, Any] = chem.compute_properties(mol)
-        annotations["scaffold"] = chem.scaffold_of(mol)
+        annotations: dict[str, Any] = chem.compute_properties(mol, self.computed)
+        if chem.SCAFFOLD in self.properties:
+            annotations[chem.SCAFFOLD] = chem.scaffold_of(mol)
         if not candidate.inchikey:
             annotations["inchikey"] = chem.inchikey_of(mol)
         wrong = self.chemistry_problems(mol)
@@ -147,3 +167,8 @@ class RDKitFilter:
     def _lipinski_violations(props: dict[str, Any]) -> list[str]:
         ranges = (Range(prop, None, limit) for prop, limit in LIPINSKI_LIMITS.items())
         return [p for p in (r.violation(props[r.prop]) for r in ranges) if p]
+
+
+# The options by name, so that run-wide options (``offline``) reach only the filters that take them.
+RDKitFilter.__signature__ = inspect.Signature(
+    [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in OPTION_NAMES])

@@ -64,3 +64,13 @@ def test_quiet_rdkit_silences_then_restores(capfd):
 def test_is_missing():
     assert chem.is_missing(None) and chem.is_missing(float("nan"))
     assert not chem.is_missing(0) and not chem.is_missing("x")
+
+
+@pytest.mark.parametrize("smiles", [ASPIRIN, "[H]OC([H])([H])C", "[2H]C(Cl)(Cl)Cl", "CC(=O)Nc1ccc(O)cc1.Cl",
+                                    "O=C1CCCN1C1CC(C(F)(F)F)=NN1S(=O)(=O)c1ccccc1"])
+def test_qed_is_rdkits_value_with_or_without_hydrogens_to_remove(smiles):
+    from rdkit.Chem import QED
+
+    before = chem.compute_properties(chem.mol_from_smiles(smiles))  # clogp computed first, then reused by QED
+    assert before["qed"] == QED.qed(chem.mol_from_smiles(smiles))
+    assert chem.compute_properties(chem.mol_from_smiles(smiles), ["qed"])["qed"] == before["qed"]

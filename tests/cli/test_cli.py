@@ -109,3 +109,18 @@ def test_resume_of_a_checkpoint_older_than_the_learner_settings(names_file, tmp_
     assert code == 0, err
     model = CharRNN.load(out)
     assert (model.embed, model.weight_init, model.decay_share, model.net_config_.embed) == (0, "seed", 1.0, 0)
+
+
+def loaded_after(statement):
+    """Which heavy modules a fresh interpreter has loaded after running ``statement``."""
+    code = (f"import sys; {statement}; print(' '.join(sorted(m for m in ('numpy', 'rdkit', 'chemgen.goal.agent', "
+            f"'chemgen.pipeline') if m in sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+def test_the_command_line_and_the_package_load_their_parts_on_first_use():
+    assert loaded_after("import chemgen, chemgen.cli") == []
+    assert loaded_after("import chemgen.goal.config") == ["numpy"]  # the settings, not the agent
+    assert loaded_after("import chemgen; chemgen.generate") == ["chemgen.pipeline", "numpy"]

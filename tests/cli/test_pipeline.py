@@ -87,3 +87,71 @@ def test_filter_command_survives_empty_huge_and_binary_lines(tmp_path, capsys):
     binary.write_bytes(b"ethanol\n\xff\xfe\x00binary\nmethanol\n")  # one reader rule: not UTF-8 is an error
     assert main(["filter", str(binary), "--filters", "suffix", "--format", "jsonl"]) == 2
     assert "binary.txt: line 2 is not valid UTF-8 text" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- properties: what the output shows or is asked for
+
+
+class Ethanol:
+    """Gives every name ethanol's structure, so the rdkit filter has something to describe."""
+
+    name = "ethanol"
+    makes_structure = True
+
+    def check(self, candidates):
+        return [Verdict(True, 1.0, "", {"smiles": "CCO", "inchikey": f"K{i}"}) for i, _ in enumerate(candidates)]
+
+
+@pytest.fixture
+def ethanol_filter():
+    chemgen.inject_filter("ethanol", Ethanol)
+    yield
+    from chemgen.filters import remove_injected
+
+    remove_injected("ethanol")
+
+
+@pytest.fixture
+def qed_calls(monkeypatch):
+    from chemgen.chem import molecules
+
+    calls = []
+    original = molecules._PROPERTY_FUNCTIONS["qed"]
+    monkeypatch.setitem(molecules._PROPERTY_FUNCTIONS, "qed", lambda mol: calls.append(mol) or original(mol))
+    return calls
+
+
+def generate_json(model_path, capsys, *flags):
+    import json
+
+    code = main(["generate", "--model", str(model_path), "-n", "3", "--seed", "0", "--filters", "ethanol,rdkit",
+                 *flags])
+    assert code == 0
+    out = capsys.readouterr().out
+    return [json.loads(line) for line in out.splitlines()] if "jsonl" in flags else out
+
+
+def test_a_table_computes_no_property(tiny_model_path, ethanol_filter, qed_calls, capsys):
+    table = generate_json(tiny_model_path, capsys, "--format", "table")
+    assert table.startswith("rank") and "CCO" in table and not qed_calls
+
+
+def test_jsonl_has_every_property_by_default(tiny_model_path, ethanol_filter, qed_calls, capsys):
+    rows = generate_json(tiny_model_path, capsys, "--format", "jsonl")
+    assert len(rows) == 3 and qed_calls
+    assert rows[0]["qed"] == pytest.approx(0.4068, abs=1e-4) and rows[0]["mw"] == pytest.approx(46.069)
+
+
+def test_properties_asked_for_are_present_and_the_others_are_not_computed(tiny_model_path, ethanol_filter,
+                                                                           qed_calls, capsys):
+    rows = generate_json(tiny_model_path, capsys, "--format", "jsonl", "--properties", "mw,tpsa")
+    assert rows[0]["mw"] == pytest.approx(46.069) and rows[0]["tpsa"] == pytest.approx(20.23)
+    assert rows[0]["qed"] is None and "scaffold" not in rows[0] and not qed_calls
+    rows = generate_json(tiny_model_path, capsys, "--format", "table", "--properties", "qed")
+    assert len(qed_calls) >= 3
+
+
+def test_a_bad_property_is_one_line_and_exit_2(tiny_model_path, capsys):
+    assert main(["generate", "--model", str(tiny_model_path), "-n", "1", "--properties", "mw,colour"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown property 'colour'" in err and len(err.strip().splitlines()) == 1

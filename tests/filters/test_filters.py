@@ -191,3 +191,57 @@ def test_rdkit_without_a_structure_maker_warns_and_opsin_first_does_not(recwarn)
         warnings.simplefilter("error", ChemgenWarning)
         with FilterStage("opsin,rdkit"):
             pass
+
+
+# ---------------------------------------------------------------- filters side by side
+
+
+class Recording:
+    """Passes names whose length is divisible by ``modulo``; records the chunks it saw and from which thread."""
+
+    def __init__(self, name, modulo, background=False):
+        self.name, self.modulo, self.background = name, modulo, background
+        self.calls = []
+
+    def check(self, candidates):
+        import threading
+
+        self.calls.append(([c.name for c in candidates], threading.current_thread().name))
+        return [Verdict(len(c.name) % self.modulo == 0, 1.0, "", {self.name: len(c.name)}) for c in candidates]
+
+
+def run_both_ways(names, keep_failed):
+    results = []
+    for background in (False, True):
+        filters = [Recording("a", 2, background), Recording("b", 3), Recording("c", 1)]
+        stats = {}
+        out = apply_filters(filters, [Candidate(n) for n in names], stats, keep_failed=keep_failed)
+        results.append((filters, stats, [(c.name, sorted(c.verdicts), c.properties) for c in out]))
+    return results
+
+
+@pytest.mark.parametrize("keep_failed", [True, False])
+def test_side_by_side_gives_the_verdicts_and_counts_of_running_in_turn(keep_failed):
+    from chemgen.filters.stage import CHUNK
+
+    names = ["x" * (i % 13 + 1) + str(i) for i in range(3 * CHUNK + 5)]
+    (in_turn, stats_in_turn, out_in_turn), (side, stats_side, out_side) = run_both_ways(names, keep_failed)
+    assert out_side == out_in_turn and stats_side == stats_in_turn and list(stats_side) == ["a", "b", "c"]
+    assert len(in_turn[0].calls) == 1 and len(side[0].calls) == 4  # one batch; four chunks
+    assert [n for chunk, _ in side[1].calls for n in chunk] == in_turn[1].calls[0][0]  # same names, same order
+    assert {thread for _, thread in side[1].calls} == {"filter b"}  # one thread per filter
+
+
+def test_side_by_side_skips_filters_nothing_reaches_and_passes_errors_on():
+    from chemgen.filters.stage import CHUNK
+
+    names = ["y" * (2 * i + 1) for i in range(2 * CHUNK)]  # odd lengths: filter a passes none
+    [_, (filters, stats, out)] = run_both_ways(names, keep_failed=False)
+    assert out == [] and list(stats) == ["a"] and not filters[1].calls
+
+    class Broken(Recording):
+        def check(self, candidates):
+            return []
+
+    with pytest.raises(FilterError, match="returned 0 verdicts"):
+        apply_filters([Recording("a", 1, background=True), Broken("b", 1)], [Candidate(n) for n in names])

@@ -1,6 +1,7 @@
 """The rdkit filter: sanitisation, properties as annotations, ranges and the Lipinski preset."""
 import pytest
 
+from chemgen.chem.molecules import PROPERTY_NAMES
 from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, apply_filters, build_filters
 from chemgen_plugins.rdkit_checks import NO_STRUCTURE, RDKitFilter, parse_range
@@ -133,3 +134,52 @@ def test_chemistry_checks_switch_off_one_by_one():
     with pytest.raises(ConfigError, match="allow_radicals"):
         RDKitFilter(allow_radicals="perhaps")
     assert RDKitFilter().check([fresh(smiles="CCO")])[0].passed
+
+
+# ---------------------------------------------------------------- properties on demand
+
+
+@pytest.fixture
+def qed_calls(monkeypatch):
+    """How often QED (the slowest property) is computed."""
+    from chemgen.chem import molecules
+
+    calls = []
+    original = molecules._PROPERTY_FUNCTIONS["qed"]
+    monkeypatch.setitem(molecules._PROPERTY_FUNCTIONS, "qed", lambda mol: calls.append(mol) or original(mol))
+    return calls
+
+
+def test_by_default_every_property_and_the_scaffold_are_annotated(qed_calls):
+    (verdict,) = RDKitFilter().check([fresh(smiles=ASPIRIN.smiles)])
+    assert set(PROPERTY_NAMES) | {"scaffold"} <= set(verdict.annotations) and len(qed_calls) == 1
+
+
+def test_only_the_properties_asked_for_are_computed(qed_calls):
+    (verdict,) = RDKitFilter(properties="mw+scaffold").check([fresh(smiles=ASPIRIN.smiles)])
+    assert verdict.passed and set(verdict.annotations) == {"mw", "scaffold", "inchikey"}
+    assert verdict.annotations["scaffold"] == "c1ccccc1" and not qed_calls
+
+
+def test_no_properties_still_checks_the_chemistry(qed_calls):
+    ok, salt = RDKitFilter(properties="none").check([fresh(smiles=ASPIRIN.smiles, inchikey="K"),
+                                                      fresh(smiles="[Na+].[Cl-]", inchikey="K")])
+    assert ok.passed and ok.annotations == {} and not qed_calls
+    assert not salt.passed and "salt or mixture" in salt.reason
+
+
+def test_ranges_and_lipinski_compute_what_they_read(qed_calls):
+    (verdict,) = RDKitFilter(properties="none", qed="0.9:", lipinski=True).check([fresh(smiles=ASPIRIN.smiles)])
+    assert not verdict.passed and "qed" in verdict.reason and len(qed_calls) == 1
+    assert set(verdict.annotations) == {"mw", "clogp", "hbd", "hba", "qed", "inchikey", "lipinski_violations"}
+
+
+def test_a_property_list_may_be_a_python_list_and_unknown_names_are_one_line():
+    assert RDKitFilter(properties=["qed", "MW"]).properties == ("mw", "qed")
+    with pytest.raises(ConfigError, match="unknown property 'weight'"):
+        RDKitFilter(properties="mw+weight")
+
+
+def test_run_wide_options_reach_rdkit_only_when_it_takes_them():
+    [rdkit] = build_filters("rdkit(qed=0.5:)", {"offline": True, "properties": ()})
+    assert rdkit.properties == () and rdkit.computed == ("qed",)
