@@ -4,8 +4,11 @@ Each worker's OpenBLAS calls use one thread (the parts are the parallelism).
 """
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
+
+import numpy as np
 
 
 class Threads:
@@ -14,9 +17,7 @@ class Threads:
     def __init__(self, count: int = 1):
         self.count, self.executor = count, None
         if count > 1:
-            from chemgen.model.train import _one_blas_thread  # train imports sampling: import when needed
-
-            self.executor = ThreadPoolExecutor(count, initializer=_one_blas_thread)
+            self.executor = ThreadPoolExecutor(count, initializer=one_blas_thread)
 
     def run(self, task: Callable[[int], None], count: int) -> None:
         """task(0), ..., task(count - 1): at once in the workers, or in turn without them."""
@@ -32,3 +33,18 @@ class Threads:
     def __exit__(self, *exc) -> None:
         if self.executor is not None:
             self.executor.shutdown()
+
+
+def one_blas_thread() -> None:
+    """In a worker thread: OpenBLAS calls made from this thread use one thread (the parts are the parallelism).
+    Needs OpenBLAS 0.3.27+ (NumPy's wheels); elsewhere a no-op."""
+    import ctypes
+    import glob
+
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")
+    for path in glob.glob(libs):
+        try:
+            ctypes.CDLL(path).openblas_set_num_threads_local(ctypes.c_int(1))
+            return
+        except (OSError, AttributeError):
+            continue

@@ -34,6 +34,7 @@ from chemgen.model.modelfile import Learned
 from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, make_optimizer
 from chemgen.model.sample import draw_names
+from chemgen.model.threads import one_blas_thread
 from chemgen.model.vocab import Vocab, batch_from_codes
 
 EVAL_BATCH = 1024
@@ -188,7 +189,7 @@ class ThreadParts:
         from concurrent.futures import ThreadPoolExecutor
 
         self.parts = parts
-        self.executor = ThreadPoolExecutor(parts, initializer=_one_blas_thread)
+        self.executor = ThreadPoolExecutor(parts, initializer=one_blas_thread)
         self.spaces = [Workspace() for _ in range(parts)]
 
     def gradients(self, config: TrainConfig, learned: Learned, codes, lengths, rows,
@@ -210,21 +211,6 @@ class ThreadParts:
 
     def close(self) -> None:
         self.executor.shutdown()
-
-
-def _one_blas_thread() -> None:
-    """In a worker thread: OpenBLAS calls made from this thread use one thread (the parts are the parallelism).
-    Needs OpenBLAS 0.3.27+ (NumPy's wheels); elsewhere a no-op."""
-    import ctypes
-    import glob
-
-    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")
-    for path in glob.glob(libs):
-        try:
-            ctypes.CDLL(path).openblas_set_num_threads_local(ctypes.c_int(1))
-            return
-        except (OSError, AttributeError):
-            continue
 
 
 def unigram_log_frequencies(vocab: Vocab, names: list[str]) -> np.ndarray:
