@@ -32,3 +32,14 @@ def print_table(header: list[str], rows: list[tuple]) -> None:
     widths = [max(len(r[i]) for r in text) for i in range(len(header))]
     for row in text:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+
+
+def parse_setting(text: str) -> tuple[str, object]:
+    """A ``--set KEY=VALUE`` argument as (key, int, float, bool or text)."""
+    key, _, value = text.partition("=")
+    for kind in (int, float):
+        try:
+            return key, kind(value)
+        except ValueError:
+            pass
+    return key, {"true": True, "false": False}.get(value.lower(), value)

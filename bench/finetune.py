@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bench.common import ROOT, print_table  # noqa: E402
+from bench.common import ROOT, parse_setting, print_table  # noqa: E402
 from chemgen import CharRNN, load  # noqa: E402
 from chemgen.chem import molecules as chem  # noqa: E402
 from chemgen.filters import Candidate, FilterStage  # noqa: E402
@@ -92,6 +92,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=20.0, help="fine-tuning passes over the series (default 20)")
     parser.add_argument("--lr", type=float, default=1e-3, help="fine-tuning learning rate (default 1e-3)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a further fine-tuning setting (e.g. name_floor=6, dropout=0.2)")
     args = parser.parse_args()
 
     scaffold, series = scaffold_series(Path(args.wheel), args.size, args.min_rings, args.seed)
@@ -106,8 +108,9 @@ def main() -> None:
           f"fine-tuning on {len(named.names)} named of {len(tuning)}, {len(held_out)} held out")
     prior = load(args.prior)
     start = time.perf_counter()
-    tuned = load(args.prior).fine_tune(named.names, settings={"epochs": args.epochs, "learning_rate": args.lr,
-                                                              "random_state": args.seed})
+    settings = {"epochs": args.epochs, "learning_rate": args.lr, "random_state": args.seed}
+    settings.update(parse_setting(s) for s in args.set)
+    tuned = load(args.prior).fine_tune(named.names, settings=settings)
     tune_seconds = time.perf_counter() - start
     held_out_fps = [fp for fp in fingerprints(held_out) if fp is not None]
     with FilterStage("opsin,rdkit") as stage:

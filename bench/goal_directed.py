@@ -66,6 +66,7 @@ def run_agent(task: str, args) -> tuple:
 
     result = optimize(spec_for(task, args.fp), prior=args.prior, steps=args.steps, batch_size=args.batch_size,
                       learning_rate=args.lr, sigma=args.sigma, random_state=args.seed,
+                      diversity_filter=not args.no_diversity_filter, bucket_size=args.bucket_size,
                       time_limit=args.minutes * 60, progress=progress,
                       out=(args.out_prefix or None) and f"{args.out_prefix}{task}.npz",
                       log=(args.out_prefix or None) and f"{args.out_prefix}{task}.jsonl",
@@ -110,6 +111,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-4, help="agent learning rate (default 1e-4)")
     parser.add_argument("--sigma", type=float, default=128.0, help="score multiplier (default 128)")
+    parser.add_argument("--bucket-size", type=int, default=25,
+                        help="diversity filter: hits allowed per Murcko scaffold (default 25, the agent's own)")
+    parser.add_argument("--no-diversity-filter", action="store_true", help="run the agent without the diversity filter")
     parser.add_argument("--fp", choices=["bits", "counts"], default="bits", help="fingerprint (default bits)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--print-every", type=int, default=10, help="agent progress line every N steps")
@@ -129,8 +133,9 @@ def main() -> None:
             baseline = run_baseline(task, agent[1], args)
             rows.append((task, *baseline[:7]))
             print(f"  {task}: baseline best structure {baseline[7]}", file=sys.stderr)
+    diversity = "off" if args.no_diversity_filter else f"{args.bucket_size} hits per scaffold"
     print(f"goal-directed tasks, prior {args.prior or 'default'}, batch {args.batch_size}, lr {args.lr:g}, "
-          f"sigma {args.sigma:g}, fingerprint {args.fp}, seed {args.seed}")
+          f"sigma {args.sigma:g}, fingerprint {args.fp}, diversity filter {diversity}, seed {args.seed}")
     print_table(["task", "method", "names scored", "wall s", "best", "top-10", "top-100", "valid"],
                 [(t, m, n, float(w), b, t10, t100, f"{100 * v:.0f}%") for t, m, n, w, b, t10, t100, v in rows])
 

@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bench.common import ROOT, print_table  # noqa: E402
+from bench.common import ROOT, parse_setting, print_table  # noqa: E402
 from chemgen.model import train as chemgen_train  # noqa: E402
 from chemgen.model.config import TrainConfig  # noqa: E402
 from chemgen.model.vocab import Vocab, batch_from_codes  # noqa: E402
@@ -48,16 +48,6 @@ def load_corpus(name: str, n_train: int, n_valid: int, seed: int) -> tuple[list[
         return [names[i] for i in sorted(rng.permutation(len(names))[:count])]
 
     return subset(folder / "train.txt", n_train), subset(folder / "valid.txt", n_valid)
-
-
-def parse_setting(text: str) -> tuple[str, object]:
-    key, _, value = text.partition("=")
-    for kind in (int, float):
-        try:
-            return key, kind(value)
-        except ValueError:
-            pass
-    return key, {"true": True, "false": False}.get(value.lower(), value)
 
 
 class ChemgenRun:
