@@ -180,8 +180,14 @@ def training_summary(info: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- generate / filter
 
 
+def default_model_help() -> str:
+    from chemgen.model.config import DEFAULT_MODEL
+
+    return f"model file or shipped model name (default: the shipped {DEFAULT_MODEL} model)"
+
+
 def add_model_option(p) -> None:
-    p.add_argument("--model", help="model file or shipped model name (default: the shipped systematic model)")
+    p.add_argument("--model", help=default_model_help())
 
 
 def add_output_options(p) -> None:
@@ -541,7 +547,7 @@ def run_optimize(args) -> int:
 def add_report(sub) -> None:
     p = sub.add_parser("report", help="a model's card and training curve as an HTML page",
                        description="Write a self-contained HTML page with a model's card and training curve.")
-    p.add_argument("model", nargs="?", help="model file or shipped model name (default: the shipped systematic model)")
+    p.add_argument("model", nargs="?", help=default_model_help())
     p.add_argument("--output", "-o", required=True, help="HTML file to write")
     p.set_defaults(run=run_report)
 

@@ -5,7 +5,7 @@ command-line flag (as :class:`chemgen.model.config.TrainConfig` does);
 ``chemgen optimize``'s flags and the TOML keys derive from it. A TOML run file
 holds those keys at its top level, the output paths, and a ``[scoring]`` table::
 
-    prior = "systematic"
+    prior = "druglike"
     steps = 300
     seed = 0
     out = "agent.npz"

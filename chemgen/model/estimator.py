@@ -20,12 +20,11 @@ import numpy as np
 
 from chemgen.errors import ConfigError, ModelFileError
 from chemgen.model import modelfile
-from chemgen.model.config import FINE_TUNE_DEFAULTS, TrainConfig, defaults, known_settings, setting_names
+from chemgen.model.config import DEFAULT_MODEL, FINE_TUNE_DEFAULTS, TrainConfig, defaults, known_settings, setting_names
 from chemgen.model.modelfile import Learned
 from chemgen.model.sample import Sample
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"
-DEFAULT_MODEL = "systematic"
 
 
 class CharRNN:
