@@ -53,6 +53,7 @@ def generate(
     filter_options: Optional[Mapping[str, Any]] = None,
     random_state: Optional[int] = None,
     grammar: bool = True,
+    threads: int = 1,
     client: Any = None,
     task_size: Optional[int] = None,
 ) -> Results:
@@ -64,6 +65,7 @@ def generate(
     max_tries: cap on names sampled (default 20 * n + 1000).
     filter_options: options for every filter that takes them, e.g. {"offline": True}.
     grammar: keep brackets balanced while sampling.
+    threads: threads sharing each sampling batch (the names of one thread, up to rounding).
     client: a dask.distributed Client: run as tasks of task_size names on its
     workers (chemgen.distributed); the same seed and task_size give the same
     candidates however many workers there are.
@@ -80,7 +82,8 @@ def generate(
     seed = _one_seed(seed, random_state)
     check_rank_by(rank_by)
     model = model_of(model)
-    sampling = dict(temperature=temperature, top_k=top_k, prefix=prefix, max_length=max_length, grammar=grammar)
+    sampling = dict(temperature=temperature, top_k=top_k, prefix=prefix, max_length=max_length, grammar=grammar,
+                    threads=threads)
     check_sampling_options(model._check_fitted(), n, random_state=seed, **sampling)  # before OPSIN starts
     if client is not None:
         from chemgen.distributed import TASK_SIZE, generate_on

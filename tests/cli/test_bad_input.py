@@ -150,6 +150,7 @@ def test_a_huge_n_is_refused_with_the_bound_and_why(capsys, tiny_model_path):
     (["--filters", ""], "empty filter list"),
     (["--temperature", "inf"], "must be positive and finite"),
     (["--seed", "-1"], "must be zero or more"),
+    (["--threads", "0"], "--threads: must be a positive integer"),
 ])
 def test_bad_generate_flags(capsys, tiny_model_path, args, message):
     with pytest.raises(SystemExit) as info:

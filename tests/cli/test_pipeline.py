@@ -27,6 +27,17 @@ def test_generate_until_enough_pass_dedupe_and_rank(tiny_model):
     assert [c.logp_per_char for c in per_char] == sorted((c.logp_per_char for c in per_char), reverse=True)
 
 
+def test_threads_give_the_names_of_one_thread(tiny_model_path, capsys):
+    outputs = []
+    for threads in ("1", "2"):
+        assert main(["generate", "--model", str(tiny_model_path), "-n", "40", "--seed", "4", "--filters", "none",
+                     "--format", "names", "--threads", threads]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 40
+    with pytest.raises(ConfigError, match="threads"):
+        chemgen.generate(n=1, model=str(tiny_model_path), filters="none", threads=0)
+
+
 def test_duplicates_keep_the_likeliest_name(tiny_model):
     class SameStructure:
         name = "same"
