@@ -9,7 +9,7 @@ similarity to the held-out molecules, novelty against the series, and the
 fine-tuning wall time.
 
     pip download --no-deps --dest datasets/downloads molsets==0.3.1
-    python bench/finetune.py --prior systematic            # or druglike, or a model file
+    python bench/finetune.py [--prior systematic]          # default: the shipped default model (druglike)
 """
 from __future__ import annotations
 
@@ -60,8 +60,8 @@ def fingerprints(smiles: list[str]) -> list:
     return [chem.morgan_fingerprint(chem.mol_from_smiles(s)) for s in smiles]
 
 
-def figures(model: CharRNN, stage: FilterStage, scaffold: str, series_keys: set[str], held_out_fps: list,
-            samples: int, seed: int) -> dict[str, float]:
+def figures(model: CharRNN, stage: FilterStage, scaffold: str, series_keys: set[str], held_out_keys: set[str],
+            held_out_fps: list, samples: int, seed: int) -> dict[str, float]:
     from rdkit import DataStructs
 
     names = [s.name for s in model.sample(samples, random_state=seed)]
@@ -78,12 +78,13 @@ def figures(model: CharRNN, stage: FilterStage, scaffold: str, series_keys: set[
         "scaffold": share(with_scaffold, len(valid)),
         "nn_sim": float(np.mean(nearest)) if nearest else float("nan"),
         "novel": share(sum(c.inchikey not in series_keys for c in valid), len(valid)),
+        "held_out": share(sum(c.inchikey in held_out_keys for c in valid), len(valid)),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prior", default="systematic", help="shipped model name or model file (default systematic)")
+    parser.add_argument("--prior", help="shipped model name or model file (default: the shipped default model)")
     parser.add_argument("--wheel", default=str(WHEEL), help="the molsets 0.3.1 wheel")
     parser.add_argument("--size", type=int, default=80, help="molecules in the series (default 80)")
     parser.add_argument("--train-share", type=float, default=0.75, help="share used for fine-tuning (default 0.75)")
@@ -100,6 +101,7 @@ def main() -> None:
     cut = int(round(len(series) * args.train_share))
     tuning, held_out = series[:cut], series[cut:]
     series_keys = {chem.inchikey_of(chem.mol_from_smiles(s)) for s in series}
+    held_out_keys = {chem.inchikey_of(chem.mol_from_smiles(s)) for s in held_out}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "series.smi"
         path.write_text("".join(f"{s} m{i}\n" for i, s in enumerate(tuning)))
@@ -116,10 +118,11 @@ def main() -> None:
     with FilterStage("opsin,rdkit") as stage:
         rows = []
         for label, model in (("prior", prior), ("fine-tuned", tuned)):
-            f = figures(model, stage, scaffold, series_keys, held_out_fps, args.samples, args.seed)
+            f = figures(model, stage, scaffold, series_keys, held_out_keys, held_out_fps, args.samples, args.seed)
             rows.append((label, f"{100 * f['validity']:.1f}%", f"{100 * f['scaffold']:.1f}%", f"{f['nn_sim']:.3f}",
-                         f"{100 * f['novel']:.1f}%"))
-    print_table(["model", "validity", "with scaffold", "NN sim (held out)", "not in series"], rows)
+                         f"{100 * f['novel']:.1f}%", f"{100 * f['held_out']:.1f}%"))
+    print_table(["model", "validity", "with scaffold", "NN sim (held out)", "not in series", "held-out members"],
+                rows)
     print(f"fine-tuning: {tuned.training_info_['steps_done']} steps, {tune_seconds:.1f} s wall "
           f"(best held-out loss {tuned.training_info_['best_valid_loss']:.4f} nats/char at step "
           f"{tuned.training_info_['best_step']}); validity ratio fine-tuned/prior "
