@@ -156,12 +156,11 @@ class TrainConfig(CheckedSettings):
     random_state: Optional[int] = setting(None, "random seed: same seed, same model", seed, "--seed")
 
 
+DEFAULT_MODEL = "druglike"  # the shipped model that generate, evaluate, optimize and report use unless told
+
 # Fine-tuning a fitted model on a small series (a few dozen to a few thousand names): a gentler
 # step, passes over the set rather than a step count, a large held-out share watched often so the
 # best model is kept before the series is learnt by heart, and no short-name weighting.
-DEFAULT_MODEL = "druglike"  # the shipped model that generate, evaluate, optimize and report use unless told
-
-
 FINE_TUNE_DEFAULTS: dict[str, Any] = {
     "learning_rate": 1e-3, "epochs": 20.0, "batch_size": 16, "valid_fraction": 0.2, "eval_every": 5,
     "lr_decay": False, "short_below": 0, "short_weight": 1.0, "n_print": 0,
