@@ -39,3 +39,14 @@ def tiny_model_path(tiny_model, tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny.npz"
     tiny_model.save(path)
     return path
+
+
+@pytest.fixture
+def qed_calls(monkeypatch):
+    """How often QED (the slowest property) is computed."""
+    from chemgen.chem import molecules
+
+    calls = []
+    original = molecules._PROPERTY_FUNCTIONS["qed"]
+    monkeypatch.setitem(molecules._PROPERTY_FUNCTIONS, "qed", lambda mol: calls.append(mol) or original(mol))
+    return calls

@@ -122,16 +122,6 @@ def ethanol_filter():
     remove_injected("ethanol")
 
 
-@pytest.fixture
-def qed_calls(monkeypatch):
-    from chemgen.chem import molecules
-
-    calls = []
-    original = molecules._PROPERTY_FUNCTIONS["qed"]
-    monkeypatch.setitem(molecules._PROPERTY_FUNCTIONS, "qed", lambda mol: calls.append(mol) or original(mol))
-    return calls
-
-
 def generate_json(model_path, capsys, *flags):
     import json
 

@@ -27,3 +27,15 @@ def perturbed_params(cell, layers, vocab, seed_=0, embed=0, init=None):
     for key in params:  # move off the zero biases so every path carries gradient
         params[key] += rng.normal(0, 0.3, params[key].shape)
     return config, params
+
+
+def assert_backward_matches(config, params, vocab, names):
+    """network.backward's gradient of every parameter equals the finite-difference one (relative 1e-6)."""
+    inputs, targets, mask = vocab.encode_batch(names)
+    _, _, cache = network.forward(config, params, inputs, targets, mask)
+    grads = network.backward(config, params, targets, mask, cache)
+    assert set(grads) == set(params)
+    for key, value in params.items():
+        numeric = numeric_gradient(lambda: network.forward(config, params, inputs, targets, mask)[1], value)
+        scale = max(1e-8, np.abs(numeric).max())
+        assert np.abs(numeric - grads[key]).max() / scale < 1e-6, key

@@ -5,7 +5,7 @@ import pytest
 from chemgen.model import network, seed
 from chemgen.model.cells import CELLS, Workspace, recurrent_grad
 from chemgen.model.vocab import Vocab
-from gradcheck import numeric_gradient, perturbed_params
+from gradcheck import assert_backward_matches, numeric_gradient, perturbed_params
 
 NAMES = ["abc", "b", "dcba", "cab"]
 PACKED = ["dcba", "abc", "cab", "b"]  # longest first: the loops skip finished rows
@@ -17,14 +17,7 @@ PACKED = ["dcba", "abc", "cab", "b"]  # longest first: the loops skip finished r
 def test_backward_matches_finite_differences(cell, layers, names):
     vocab = Vocab.from_names(names)
     config, params = perturbed_params(cell, layers, vocab)
-    inputs, targets, mask = vocab.encode_batch(names)
-    _, _, cache = network.forward(config, params, inputs, targets, mask)
-    grads = network.backward(config, params, targets, mask, cache)
-    assert set(grads) == set(params)
-    for key, value in params.items():
-        numeric = numeric_gradient(lambda: network.forward(config, params, inputs, targets, mask)[1], value)
-        scale = max(1e-8, np.abs(numeric).max())
-        assert np.abs(numeric - grads[key]).max() / scale < 1e-6, key
+    assert_backward_matches(config, params, vocab, names)
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
@@ -35,14 +28,7 @@ def test_backward_with_embedding_matches_finite_differences(cell, layers, names)
     vocab = Vocab.from_names(names)
     config, params = perturbed_params(cell, layers, vocab, embed=3)
     assert params["E"].shape == (vocab.size, 3) and params["l0." + CELLS[cell].input_keys[0]].shape[1] == 3
-    inputs, targets, mask = vocab.encode_batch(names)
-    _, _, cache = network.forward(config, params, inputs, targets, mask)
-    grads = network.backward(config, params, targets, mask, cache)
-    assert set(grads) == set(params)
-    for key, value in params.items():
-        numeric = numeric_gradient(lambda: network.forward(config, params, inputs, targets, mask)[1], value)
-        scale = max(1e-8, np.abs(numeric).max())
-        assert np.abs(numeric - grads[key]).max() / scale < 1e-6, key
+    assert_backward_matches(config, params, vocab, names)
 
 
 def test_embedding_is_an_explicit_lookup_then_projection():

@@ -139,17 +139,6 @@ def test_chemistry_checks_switch_off_one_by_one():
 # ---------------------------------------------------------------- properties on demand
 
 
-@pytest.fixture
-def qed_calls(monkeypatch):
-    """How often QED (the slowest property) is computed."""
-    from chemgen.chem import molecules
-
-    calls = []
-    original = molecules._PROPERTY_FUNCTIONS["qed"]
-    monkeypatch.setitem(molecules._PROPERTY_FUNCTIONS, "qed", lambda mol: calls.append(mol) or original(mol))
-    return calls
-
-
 def test_by_default_every_property_and_the_scaffold_are_annotated(qed_calls):
     (verdict,) = RDKitFilter().check([fresh(smiles=ASPIRIN.smiles)])
     assert set(PROPERTY_NAMES) | {"scaffold"} <= set(verdict.annotations) and len(qed_calls) == 1
