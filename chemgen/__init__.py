@@ -14,10 +14,8 @@ command line's start-up) loads NumPy, RDKit and the rest only when needed.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from chemgen.errors import ChemgenError, ConfigError, FilterError, ModelFileError, VocabularyError
+from chemgen.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -37,13 +35,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module 'chemgen' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

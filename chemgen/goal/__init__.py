@@ -12,8 +12,7 @@ command line reads the settings (``chemgen.goal.config``) without loading the ag
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from chemgen.lazy import lazy_getattr
 
 _LAZY = {  # public name -> the module that defines it
     "optimize": "chemgen.goal.agent", "OptimizeResult": "chemgen.goal.agent",
@@ -25,10 +24,4 @@ __all__ = ["optimize", "OptimizeConfig", "OptimizeResult", "OptimizeInterrupted"
            "read_run_file"]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module 'chemgen.goal' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
