@@ -96,27 +96,32 @@ def training_structures(stage: FilterStage, train_file: Optional[str]) -> tuple[
         raise ConfigError(f"--train: {train_file!r} is not a file")
     stamp = (str(Path(train_file).resolve()), Path(train_file).stat().st_mtime_ns)
     if stamp not in _TRAINING_KEYS:
-        _TRAINING_KEYS[stamp] = _keys_of_file(stage, train_file, KnownIndex.load())
+        _TRAINING_KEYS[stamp] = _keys_of_file(stage, train_file)
     return _TRAINING_KEYS[stamp], f"structures of {train_file}"
 
 
 _TRAINING_KEYS: dict[tuple[str, int], set[str]] = {}
 
 
-def _keys_of_file(stage: FilterStage, train_file: str, index) -> set[str]:
+def _keys_of_file(stage: FilterStage, train_file: str) -> set[str]:
     """The InChIKeys of a training file's structures (SMILES by RDKit, names by the index, then OPSIN)."""
+    from chemgen.chem.known import KnownIndex
     from chemgen.chem.molecules import inchikey_of, mol_from_smiles
     from chemgen.io.molecules import input_format, read_records
 
-    keys, unknown = set(), []
+    keys, unknown, index = set(), [], None
     for record in read_records(train_file, input_format(train_file)):
         if record.smiles:
             keys.add(inchikey_of(mol_from_smiles(record.smiles)))
             continue
-        known = index.by_name(record.name) if record.name else None
+        if not record.name:
+            continue
+        if index is None:  # only names need the index
+            index = KnownIndex.load()
+        known = index.by_name(record.name)
         if known is not None and known.inchikey:
             keys.add(known.inchikey)
-        elif record.name:
+        else:
             unknown.append(record.name)
     keys |= {c.inchikey for c in check_in_chunks(stage, unknown, "training structures") if c.inchikey}
     keys.discard(None)
