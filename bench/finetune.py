@@ -61,10 +61,10 @@ def fingerprints(smiles: list[str]) -> list:
 
 
 def figures(model: CharRNN, stage: FilterStage, scaffold: str, series_keys: set[str], held_out_keys: set[str],
-            held_out_fps: list, samples: int, seed: int) -> dict[str, float]:
+            held_out_fps: list, samples: int, seed: int, temperature: float = 1.0) -> dict[str, float]:
     from rdkit import DataStructs
 
-    names = [s.name for s in model.sample(samples, random_state=seed)]
+    names = [s.name for s in model.sample(samples, temperature=temperature, random_state=seed)]
     checked = stage.run([Candidate(n) for n in names])
     valid = [c for c in checked if c.passed and c.smiles]
     query = chem.mol_from_smiles(scaffold)
@@ -90,11 +90,11 @@ def main() -> None:
     parser.add_argument("--train-share", type=float, default=0.75, help="share used for fine-tuning (default 0.75)")
     parser.add_argument("--min-rings", type=int, default=2, help="rings in the scaffold, at least (default 2)")
     parser.add_argument("--samples", type=int, default=1000, help="samples per model (default 1000)")
-    parser.add_argument("--epochs", type=float, default=20.0, help="fine-tuning passes over the series (default 20)")
-    parser.add_argument("--lr", type=float, default=1e-3, help="fine-tuning learning rate (default 1e-3)")
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="sampling temperature of the fine-tuned model (default 1.0; the prior: 1.0)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a further fine-tuning setting (e.g. name_floor=6, dropout=0.2)")
+                        help="a fine-tuning setting other than its default (e.g. analogs=0, epochs=20)")
     args = parser.parse_args()
 
     scaffold, series = scaffold_series(Path(args.wheel), args.size, args.min_rings, args.seed)
@@ -110,23 +110,25 @@ def main() -> None:
           f"fine-tuning on {len(named.names)} named of {len(tuning)}, {len(held_out)} held out")
     prior = load(args.prior)
     start = time.perf_counter()
-    settings = {"epochs": args.epochs, "learning_rate": args.lr, "random_state": args.seed}
+    settings = {"random_state": args.seed}
     settings.update(parse_setting(s) for s in args.set)
     tuned = load(args.prior).fine_tune(named.names, settings=settings)
     tune_seconds = time.perf_counter() - start
     held_out_fps = [fp for fp in fingerprints(held_out) if fp is not None]
     with FilterStage("opsin,rdkit") as stage:
         rows = []
-        for label, model in (("prior", prior), ("fine-tuned", tuned)):
-            f = figures(model, stage, scaffold, series_keys, held_out_keys, held_out_fps, args.samples, args.seed)
+        for label, model, temperature in (("prior", prior, 1.0), ("fine-tuned", tuned, args.temperature)):
+            f = figures(model, stage, scaffold, series_keys, held_out_keys, held_out_fps, args.samples, args.seed,
+                        temperature)
             rows.append((label, f"{100 * f['validity']:.1f}%", f"{100 * f['scaffold']:.1f}%", f"{f['nn_sim']:.3f}",
                          f"{100 * f['novel']:.1f}%", f"{100 * f['held_out']:.1f}%"))
     print_table(["model", "validity", "with scaffold", "NN sim (held out)", "not in series", "held-out members"],
                 rows)
-    print(f"fine-tuning: {tuned.training_info_['steps_done']} steps, {tune_seconds:.1f} s wall "
-          f"(best held-out loss {tuned.training_info_['best_valid_loss']:.4f} nats/char at step "
-          f"{tuned.training_info_['best_step']}); validity ratio fine-tuned/prior "
-          f"{float(rows[1][1][:-1]) / float(rows[0][1][:-1]):.2f}")
+    info = tuned.training_info_
+    kept = (f"best held-out loss {info['best_valid_loss']:.4f} nats/char at step {info['best_step']}"
+            if info.get("best_valid_loss") is not None else "no held-out names: the last step kept")
+    print(f"fine-tuning: {info['steps_done']} steps, {tune_seconds:.1f} s wall ({kept}); validity ratio "
+          f"fine-tuned/prior {float(rows[1][1][:-1]) / float(rows[0][1][:-1]):.2f}")
 
 
 if __name__ == "__main__":

@@ -103,13 +103,23 @@ def add_train(sub) -> None:
     p.add_argument("--out", required=True, help="model file to write (the best model by validation loss)")
     p.add_argument("--valid", help="validation names file (default: hold out --valid-fraction of the names)")
     p.add_argument("--init", metavar="MODEL", help="fine-tune this model (shipped name or file) on the input: its "
-                                                   "architecture and weights, small-set defaults (--lr 1e-3, "
-                                                   "--epochs 20, --batch-size 16, --valid-fraction 0.2)")
+                                                   f"architecture and weights, small-set defaults ({fine_tune_flags()})")
     add_config_flags(p, TrainConfig)
     p.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt.npz)")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=500, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", help="continue from this checkpoint (same names; settings from it unless given)")
     p.set_defaults(run=run_train)
+
+
+def fine_tune_flags() -> str:
+    """The fine-tuning defaults as flags: '--lr 0.001, --epochs 6, ...'."""
+    from dataclasses import fields
+
+    from chemgen.model.config import FINE_TUNE_DEFAULTS, TrainConfig
+
+    flags = {f.name: f.metadata["flag"] for f in fields(TrainConfig)}
+    shown = ("learning_rate", "epochs", "analogs", "batch_size", "valid_fraction")
+    return ", ".join(f"{flags[key]} {FINE_TUNE_DEFAULTS[key]:g}" for key in shown)
 
 
 def read_input_names(path: str, input_format: Optional[str]) -> list[str]:

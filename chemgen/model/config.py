@@ -144,6 +144,10 @@ class TrainConfig(CheckedSettings):
     name_floor: float = setting(0.0, "a training name whose loss is already below NATS gives no gradient, so no "
                                      "name is learnt by heart beyond a chance of e^-NATS (0: off)", nats,
                                 "--name-floor", metavar="NATS")
+    analogs: int = setting(0, "analogs per name added to the training names (one or two edits: an aromatic "
+                              "substituent added, swapped or removed; named and OPSIN-checked like a series), so a "
+                              "small series teaches its scaffold rather than its members (0: off)", non_negative_int,
+                           "--analogs", metavar="N")
     valid_fraction: float = setting(0.05, "held-out share when --valid is not given", share_below_one,
                                     "--valid-fraction")
     eval_every: int = setting(200, "steps between validation, log lines and the best-model check", positive_int,
@@ -160,9 +164,11 @@ DEFAULT_MODEL = "druglike"  # the shipped model that generate, evaluate, optimiz
 
 # Fine-tuning a fitted model on a small series (a few dozen to a few thousand names): a gentler
 # step, passes over the set rather than a step count, a large held-out share watched often so the
-# best model is kept before the series is learnt by heart, and no short-name weighting.
+# best model is kept before the series is learnt by heart, no short-name weighting, and ten
+# analogs per member (one or two edits away) beside the series, so the model learns the
+# series' scaffold rather than its members (bench/finetune.py measures both).
 FINE_TUNE_DEFAULTS: dict[str, Any] = {
-    "learning_rate": 1e-3, "epochs": 20.0, "batch_size": 16, "valid_fraction": 0.2, "eval_every": 5,
+    "learning_rate": 1e-3, "epochs": 6.0, "analogs": 10, "batch_size": 16, "valid_fraction": 0.2, "eval_every": 5,
     "lr_decay": False, "short_below": 0, "short_weight": 1.0, "n_print": 0,
 }
 

@@ -82,8 +82,9 @@ class CharRNN:
 
         if verbose and train_options.get("log") is None:
             train_options["log"] = lambda line: print(line, file=sys.stderr, flush=True)
+        config = self.train_config()
         try:
-            result = fit(self.train_config(), names, valid_names, **train_options)
+            result = fit(config, self._with_analogs(names, train_options.get("log")), valid_names, **train_options)
         except TrainingInterrupted as stop:
             self._adopt(stop.result)
             raise
@@ -103,13 +104,27 @@ class CharRNN:
         start = self._check_fitted()
         self.set_params(**{**FINE_TUNE_DEFAULTS, **(settings or {})})
         parent = getattr(self, "source_", {"model": "a model fitted in this session"})
+        config = self.train_config()
+        names = self._with_analogs(names, train_options.get("log"))
         try:
-            result = fit(self.train_config(), names, valid_names, init=start, **train_options)
+            result = fit(config, names, valid_names, init=start, **train_options)
         except TrainingInterrupted as stop:
             self._adopt(stop.result, parent)
             raise
         self._adopt(result, parent)
         return self
+
+    def _with_analogs(self, names: Sequence[str], log=None) -> Sequence[str]:
+        """The names and, with the ``analogs`` setting, that many verified analogs per name (see
+        chemgen.chem.analogs)."""
+        if not self.analogs or isinstance(names, (str, bytes)):
+            return names
+        from chemgen.chem.analogs import widen_names
+
+        extra = widen_names(list(names), self.analogs, self.random_state)
+        if log is not None:
+            log(f"{len(extra)} analogs (one or two edits away, named, OPSIN-checked) added to the {len(names)} names")
+        return list(names) + extra
 
     def _adopt(self, result, parent: Optional[dict[str, Any]] = None) -> None:
         self.learned_, self.training_info_, self.history_ = result.learned, result.training, result.history

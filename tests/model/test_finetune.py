@@ -54,3 +54,23 @@ def test_cli_fine_tunes_on_molecules_and_reports_bad_records(tiny_model_path, tm
     assert proc.returncode == 0, proc.stderr
     assert "record 3 (not_a_smiles): unreadable SMILES" in proc.stderr and "used 4 of 5 records" in proc.stderr
     assert CharRNN.load(out).training_info_["parent"]["model"] == str(tiny_model_path)
+
+
+def test_fine_tune_widens_the_series_with_verified_analogs(tiny_model_path):
+    series = ["2-methylphenol", "2-chlorophenol", "2-bromophenol"]
+    lines = []
+    settings = {"analogs": 2, "epochs": 1, "batch_size": 4, "random_state": 0}
+    model = CharRNN.load(tiny_model_path).fine_tune(series, settings=settings, log=lines.append)
+    info = model.training_info_
+    assert info["n_train"] + info["n_valid"] == 3 + 6 and model.analogs == 2
+    assert any("6 analogs" in line for line in lines)
+    from chemgen.chem.analogs import widen_names
+    analogs = widen_names(series, 2, random_state=0)  # the same draw: same names, same seed
+    assert len(analogs) == 6 and not set(analogs) & set(series)
+    assert model.in_training(analogs).sum() >= 4  # those not held out for early stopping are training names
+
+
+def test_analogs_are_a_fine_tuning_default_and_off_for_training_from_scratch():
+    from chemgen.model.config import FINE_TUNE_DEFAULTS, defaults
+
+    assert FINE_TUNE_DEFAULTS["analogs"] > 0 and defaults()["analogs"] == 0
