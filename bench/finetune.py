@@ -3,13 +3,15 @@
 The series is one Murcko scaffold's molecules from MOSES ``test_scaffolds``
 (scaffolds absent from MOSES training), read from the molsets 0.3.1 wheel.
 Part of it is used for fine-tuning (named by openclatura, checked by OPSIN),
-the rest is held out. For each model it prints validity, the share of valid
+the rest is held out; fine-tuning uses chemgen's defaults (analogs included)
+unless ``--set`` changes one. For each model it prints validity, the share of valid
 samples containing the series' scaffold, the mean nearest-neighbour Tanimoto
 similarity to the held-out molecules, novelty against the series, and the
 fine-tuning wall time.
 
     pip download --no-deps --dest datasets/downloads molsets==0.3.1
-    python bench/finetune.py [--prior systematic]          # default: the shipped default model (druglike)
+    python bench/finetune.py [--prior systematic] [--seed 1]   # default: the shipped default model (druglike)
+    python bench/finetune.py --set analogs=0 --set epochs=20   # the series alone
 """
 from __future__ import annotations
 
