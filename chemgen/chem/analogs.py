@@ -21,6 +21,7 @@ from chemgen.chem.molecules import mol_from_smiles, quiet_rdkit, smiles_of
 from chemgen.chem.namer import name_molecules
 from chemgen.chem.opsin import OpsinProcess
 
+MAX_SERIES = 10_000  # names, at most, a series may have to be widened (a larger set teaches scaffolds as it is)
 SUBSTITUENTS = ("F", "Cl", "Br", "C", "OC", "C(F)(F)F", "C#N", "O")  # what may be added or swapped in
 REPLACEABLE = ("F,Cl,Br;X1", "CH3", "OX2H", "$([OX2][CH3])", "$(C#N)")  # aromatic substituents that may change
 

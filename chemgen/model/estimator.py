@@ -119,7 +119,11 @@ class CharRNN:
         chemgen.chem.analogs)."""
         if not self.analogs or isinstance(names, (str, bytes)):
             return names
-        from chemgen.chem.analogs import widen_names
+        from chemgen.chem.analogs import MAX_SERIES, widen_names
+
+        if len(names) > MAX_SERIES:
+            raise ConfigError(f"analogs={self.analogs} (--analogs; a fine-tuning default) widens small series only, at "
+                              f"most {MAX_SERIES:,} names, and this set has {len(names):,}: set analogs to 0")
 
         extra = widen_names(list(names), self.analogs, self.random_state)
         if log is not None:

@@ -74,3 +74,11 @@ def test_analogs_are_a_fine_tuning_default_and_off_for_training_from_scratch():
     from chemgen.model.config import FINE_TUNE_DEFAULTS, defaults
 
     assert FINE_TUNE_DEFAULTS["analogs"] > 0 and defaults()["analogs"] == 0
+
+
+def test_a_large_set_is_not_widened_by_default(tiny_model_path, monkeypatch):
+    import chemgen.chem.analogs as analogs
+
+    monkeypatch.setattr(analogs, "MAX_SERIES", 4)
+    with pytest.raises(ConfigError, match="widens small series only, at most 4 names, and this set has 5"):
+        CharRNN.load(tiny_model_path).fine_tune(SERIES[:5])
