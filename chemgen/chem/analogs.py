@@ -13,7 +13,7 @@ back to the same structure, as the series itself is.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -84,7 +84,7 @@ def analog_names(structures: Sequence[str], count: int, rng: np.random.Generator
     return [named.name for named in name_molecules(drawn, opsin) if named.name]
 
 
-def widen_names(names: Sequence[str], per_name: int, random_state=None) -> list[str]:
+def widen_names(names: Sequence[str], per_name: int, random_state: Optional[int] = None) -> list[str]:
     """Verified names of ``per_name`` analogs per name (drawn together) of the structures OPSIN reads."""
     if per_name <= 0 or not names:
         return []

@@ -124,7 +124,6 @@ class CharRNN:
         if len(names) > MAX_SERIES:
             raise ConfigError(f"analogs={self.analogs} (--analogs; a fine-tuning default) widens small series only, at "
                               f"most {MAX_SERIES:,} names, and this set has {len(names):,}: set analogs to 0")
-
         extra = widen_names(list(names), self.analogs, self.random_state)
         if log is not None:
             log(f"{len(extra)} analogs (one or two edits away, named, OPSIN-checked) added to the {len(names)} names")
