@@ -74,8 +74,7 @@ def analog_names(structures: Sequence[str], count: int, rng: np.random.Generator
 
     Two edits rather than one keep the series' own members from being the
     centre every analog points back to, so fewer samples copy them
-    (bench/finetune.py: 93.9% of valid samples new, against 83.7-92.5% for
-    single edits, with the same scaffold share).
+    (bench/finetune.py measured more new samples, the same scaffold share).
     """
     pool = neighbourhood(structures, count, rng) if count > 0 else []
     if not pool:
