@@ -1,4 +1,4 @@
-"""Single-point analogs: one aromatic substituent added, swapped or removed; the scaffold kept; names verified."""
+"""Analogs: aromatic substituents added, swapped or removed, one or two edits; the scaffold kept; names verified."""
 import numpy as np
 
 from chemgen.chem.analogs import analog_names, neighbourhood, single_point_analogs, widen_names

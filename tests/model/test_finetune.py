@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from chemgen import CharRNN
+from chemgen.chem.analogs import widen_names
 from chemgen.errors import ConfigError
 from chemgen.model import network
 
@@ -64,7 +65,6 @@ def test_fine_tune_widens_the_series_with_verified_analogs(tiny_model_path):
     info = model.training_info_
     assert info["n_train"] + info["n_valid"] == 3 + 6 and model.analogs == 2
     assert any("6 analogs" in line for line in lines)
-    from chemgen.chem.analogs import widen_names
     analogs = widen_names(series, 2, random_state=0)  # the same draw: same names, same seed
     assert len(analogs) == 6 and not set(analogs) & set(series)
     assert model.in_training(analogs).sum() >= 4  # those not held out for early stopping are training names
