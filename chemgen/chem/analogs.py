@@ -6,9 +6,8 @@ on it alone, a model learns the members themselves and samples them back. Its
 analogs one or two edits away (an aromatic substituent added, swapped or
 removed) keep every member's Murcko scaffold and vary its decoration, so a
 model trained on the series and a share of them learns the scaffold rather
-than the members.
-Each analog is named with openclatura and kept only when OPSIN reads the name
-back to the same structure, as the series itself is.
+than the members. Each analog is named with openclatura and kept only when
+OPSIN reads the name back to the same structure, as the series itself is.
 """
 from __future__ import annotations
 
@@ -16,6 +15,8 @@ from functools import lru_cache
 from typing import Optional, Sequence
 
 import numpy as np
+from rdkit import Chem
+from rdkit.Chem import AllChem
 
 from chemgen.chem.molecules import mol_from_smiles, quiet_rdkit, smiles_of
 from chemgen.chem.namer import name_molecules
@@ -29,8 +30,6 @@ REPLACEABLE = ("F,Cl,Br;X1", "CH3", "OX2H", "$([OX2][CH3])", "$(C#N)")  # aromat
 @lru_cache(maxsize=1)
 def _reactions() -> tuple:
     """One RDKit reaction per edit: add a substituent to an aromatic CH, or swap or remove one."""
-    from rdkit.Chem import AllChem
-
     add = [f"[cH:1]>>[c:1]{group}" for group in SUBSTITUENTS]
     swap = [f"[c:1]-[{old}]>>[c:1]{new}" for old in REPLACEABLE for new in SUBSTITUENTS + ("[H]",)]
     return tuple(AllChem.ReactionFromSmarts(smarts) for smarts in add + swap)
@@ -38,8 +37,6 @@ def _reactions() -> tuple:
 
 def single_point_analogs(smiles: str) -> set[str]:
     """Canonical SMILES of every molecule one aromatic-substituent edit away from ``smiles`` (unreadable: none)."""
-    from rdkit import Chem
-
     mol = mol_from_smiles(smiles)
     if mol is None:
         return set()
