@@ -112,7 +112,7 @@ def add_train(sub) -> None:
 
 
 def fine_tune_flags() -> str:
-    """The fine-tuning defaults as flags: '--lr 0.001, --epochs 6, ...'."""
+    """The fine-tuning defaults as flags: '--lr 0.001, --epochs 10, ...'."""
     from dataclasses import fields
 
     from chemgen.model.config import FINE_TUNE_DEFAULTS, TrainConfig

@@ -168,7 +168,7 @@ DEFAULT_MODEL = "druglike"  # the shipped model that generate, evaluate, optimiz
 # analogs per member (one or two edits away) beside the series, so the model learns the
 # series' scaffold rather than its members (bench/finetune.py measures both).
 FINE_TUNE_DEFAULTS: dict[str, Any] = {
-    "learning_rate": 1e-3, "epochs": 6.0, "analogs": 10, "batch_size": 16, "valid_fraction": 0.2, "eval_every": 5,
+    "learning_rate": 1e-3, "epochs": 10.0, "analogs": 10, "batch_size": 16, "valid_fraction": 0.2, "eval_every": 5,
     "lr_decay": False, "short_below": 0, "short_weight": 1.0, "n_print": 0,
 }
 
