@@ -34,5 +34,5 @@ def test_log_likelihood_is_finite_and_at_most_zero_for_in_vocab_names(tiny_model
 def test_samples_never_leave_the_vocabulary(tiny_model, seed, temperature, top_k):
     chars = set(tiny_model.vocab_.chars)
     for sample in tiny_model.sample(4, temperature=temperature, top_k=top_k, random_state=seed, max_length=60):
-        assert sample.name and set(sample.name) <= chars and len(sample.name) < 60
+        assert sample.name and set(sample.name) <= chars and len(sample.name) <= 60  # max_length is the longest name
         assert math.isfinite(sample.logp) and sample.logp <= 0
