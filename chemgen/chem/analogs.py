@@ -54,6 +54,11 @@ def single_point_analogs(smiles: str) -> set[str]:
     return found
 
 
+def _draw(pool: Sequence[str], count: int, rng: np.random.Generator) -> list[str]:
+    """Up to ``count`` distinct items of ``pool``, drawn at random in the order drawn."""
+    return [pool[i] for i in rng.choice(len(pool), min(count, len(pool)), replace=False)]
+
+
 def neighbourhood(structures: Sequence[str], seeds: int, rng: np.random.Generator) -> list[str]:
     """Canonical SMILES one or two edits from the series: its single-point analogs and, for ``seeds`` of them
     drawn at random, theirs (sorted; the series' own molecules excluded)."""
@@ -61,8 +66,7 @@ def neighbourhood(structures: Sequence[str], seeds: int, rng: np.random.Generato
     near = sorted(set().union(*(single_point_analogs(s) for s in structures)) - members)
     if not near:
         return []
-    drawn = [near[i] for i in rng.choice(len(near), min(seeds, len(near)), replace=False)]
-    return sorted(set(near).union(*(single_point_analogs(s) for s in drawn)) - members)
+    return sorted(set(near).union(*(single_point_analogs(s) for s in _draw(near, seeds, rng))) - members)
 
 
 def analog_names(structures: Sequence[str], count: int, rng: np.random.Generator,
@@ -76,8 +80,7 @@ def analog_names(structures: Sequence[str], count: int, rng: np.random.Generator
     pool = neighbourhood(structures, count, rng) if count > 0 else []
     if not pool:
         return []
-    drawn = [pool[i] for i in rng.choice(len(pool), min(count, len(pool)), replace=False)]
-    return [named.name for named in name_molecules(drawn, opsin) if named.name]
+    return [named.name for named in name_molecules(_draw(pool, count, rng), opsin) if named.name]
 
 
 def widen_names(names: Sequence[str], per_name: int, random_state: Optional[int] = None) -> list[str]:
