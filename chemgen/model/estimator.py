@@ -117,9 +117,12 @@ class CharRNN:
     def _with_analogs(self, names: Sequence[str], log=None) -> Sequence[str]:
         """The names and, with the ``analogs`` setting, that many verified analogs per name (see
         chemgen.chem.analogs)."""
-        if not self.analogs or isinstance(names, (str, bytes)):
+        if not self.analogs:
             return names
         from chemgen.chem.analogs import MAX_SERIES, widen_names
+        from chemgen.model.train import validate_names
+
+        names = validate_names(names)  # bad input is reported before OPSIN starts
 
         if len(names) > MAX_SERIES:
             raise ConfigError(f"analogs={self.analogs} (--analogs; a fine-tuning default) widens small series only, at "
