@@ -151,6 +151,39 @@ def test_ctrl_c_stops_between_steps_and_resume_is_exact(corpus, tmp_path, monkey
         np.testing.assert_array_equal(straight.params_[key], resumed.params_[key])
 
 
+def test_interrupted_fine_tuning_resumes_exactly_with_its_warmup_and_decay(corpus, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import chemgen.model.train as train
+
+    small(steps=20).fit(corpus[:150]).save(tmp_path / "base.npz")
+    settings = dict(analogs=0, epochs=0, steps=30, lr_decay=True, decay_share=1.0, warmup=5, batch_size=16)
+
+    def tuned(**options) -> CharRNN:
+        return CharRNN.load(tmp_path / "base.npz").fine_tune(corpus[150:], settings=settings, **options)
+
+    straight = tuned()
+    calls = {"n": 0}
+    real_step = train.train_step
+
+    def interrupted(*args):
+        calls["n"] += 1
+        if calls["n"] == 12:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_step(*args)
+
+    monkeypatch.setattr(train, "train_step", interrupted)
+    with pytest.raises(TrainingInterrupted):
+        tuned(checkpoint=tmp_path / "ckpt.npz")
+    calls["n"] = 100  # no second interruption; count the steps the resumed run takes
+    resumed = tuned(resume=tmp_path / "ckpt.npz")
+    assert calls["n"] - 100 == 30 - 12  # it went on from the checkpoint, not from the start
+    for key in straight.params_:
+        np.testing.assert_array_equal(straight.params_[key], resumed.params_[key])
+    assert resumed.training_info_["steps_done"] == 30
+
+
 def test_a_diverging_loss_stops_with_a_message_and_keeps_earlier_files(corpus, tmp_path, monkeypatch):
     import chemgen.model.train as train
     from chemgen.errors import ChemgenError
