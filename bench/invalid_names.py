@@ -6,7 +6,7 @@ a kind of failure, as a share of all samples. A kind a left-to-right mask
 could prevent (brackets, locant and multiplier counts) is worth a sampler rule
 only when its row is large; the rest need a better model.
 
-    python bench/invalid_names.py --models druglike,build/druglike512.npz --samples 2000 [--both]
+    python bench/invalid_names.py --models druglike,build/druglike512b.npz --samples 2000 [--both]
 """
 from __future__ import annotations
 
