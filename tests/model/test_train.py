@@ -1,3 +1,6 @@
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -124,39 +127,36 @@ def test_best_model_is_kept_and_written(corpus, tmp_path):
     np.testing.assert_allclose(reloaded.score(corpus[:20]), model.score(corpus[:20]))
 
 
-def test_ctrl_c_stops_between_steps_and_resume_is_exact(corpus, tmp_path, monkeypatch):
-    import os
-    import signal
-
+def ctrl_c_on_call(monkeypatch, call: int) -> dict[str, int]:
+    """Make train_step send a real Ctrl-C in the middle of its call-th call; returns the running count of calls."""
     import chemgen.model.train as train
 
-    straight = small(steps=20, lr_decay=False).fit(corpus)
     calls = {"n": 0}
     real_step = train.train_step
 
     def interrupted(*args):
         calls["n"] += 1
-        if calls["n"] == 7:
-            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, in the middle of a step
+        if calls["n"] == call:
+            os.kill(os.getpid(), signal.SIGINT)
         return real_step(*args)
 
     monkeypatch.setattr(train, "train_step", interrupted)
+    return calls
+
+
+def test_ctrl_c_stops_between_steps_and_resume_is_exact(corpus, tmp_path, monkeypatch):
+    straight = small(steps=20, lr_decay=False).fit(corpus)
+    ctrl_c_on_call(monkeypatch, 7)
     ckpt = tmp_path / "ckpt.npz"
     with pytest.raises(TrainingInterrupted) as info:
         small(steps=20, lr_decay=False).fit(corpus, checkpoint=ckpt)
     assert info.value.step == 7 and ckpt.exists()  # the step in progress was finished, then saved
-    monkeypatch.setattr(train, "train_step", real_step)
     resumed = small(steps=20, lr_decay=False).fit(corpus, resume=ckpt)
     for key in straight.params_:
         np.testing.assert_array_equal(straight.params_[key], resumed.params_[key])
 
 
 def test_interrupted_fine_tuning_resumes_exactly_with_its_warmup_and_decay(corpus, tmp_path, monkeypatch):
-    import os
-    import signal
-
-    import chemgen.model.train as train
-
     small(steps=20).fit(corpus[:150]).save(tmp_path / "base.npz")
     settings = dict(analogs=0, epochs=0, steps=30, lr_decay=True, decay_share=1.0, warmup=5, batch_size=16)
 
@@ -164,21 +164,11 @@ def test_interrupted_fine_tuning_resumes_exactly_with_its_warmup_and_decay(corpu
         return CharRNN.load(tmp_path / "base.npz").fine_tune(corpus[150:], settings=settings, **options)
 
     straight = tuned()
-    calls = {"n": 0}
-    real_step = train.train_step
-
-    def interrupted(*args):
-        calls["n"] += 1
-        if calls["n"] == 12:
-            os.kill(os.getpid(), signal.SIGINT)
-        return real_step(*args)
-
-    monkeypatch.setattr(train, "train_step", interrupted)
+    calls = ctrl_c_on_call(monkeypatch, 12)
     with pytest.raises(TrainingInterrupted):
         tuned(checkpoint=tmp_path / "ckpt.npz")
-    calls["n"] = 100  # no second interruption; count the steps the resumed run takes
     resumed = tuned(resume=tmp_path / "ckpt.npz")
-    assert calls["n"] - 100 == 30 - 12  # it went on from the checkpoint, not from the start
+    assert calls["n"] == 30  # 12 before the Ctrl-C, 18 after: it went on from the checkpoint, not from the start
     for key in straight.params_:
         np.testing.assert_array_equal(straight.params_[key], resumed.params_[key])
     assert resumed.training_info_["steps_done"] == 30
