@@ -6,7 +6,10 @@ a kind of failure, as a share of all samples. A kind a left-to-right mask
 could prevent (brackets, locant and multiplier counts) is worth a sampler rule
 only when its row is large; the rest need a better model.
 
-    python bench/invalid_names.py --models druglike,build/druglike512b.npz --samples 2000 [--both]
+    python bench/invalid_names.py --models druglike,druglike-256.npz --samples 2000 [--both]
+
+compares the shipped model with the GRU 256 shipped before it
+(``git show 7916015:chemgen/model/shipped/druglike.npz > druglike-256.npz``).
 """
 from __future__ import annotations
 
