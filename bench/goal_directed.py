@@ -67,7 +67,7 @@ def run_agent(task: str, args) -> tuple:
     result = optimize(spec_for(task, args.fp), prior=args.prior, steps=args.steps, batch_size=args.batch_size,
                       learning_rate=args.lr, sigma=args.sigma, random_state=args.seed,
                       diversity_filter=not args.no_diversity_filter, bucket_size=args.bucket_size,
-                      time_limit=args.minutes * 60, progress=progress,
+                      time_limit=args.minutes * 60, threads=args.threads, progress=progress,
                       out=(args.out_prefix or None) and f"{args.out_prefix}{task}.npz",
                       log=(args.out_prefix or None) and f"{args.out_prefix}{task}.jsonl",
                       summary=(args.out_prefix or None) and f"{args.out_prefix}{task}.csv")
@@ -88,7 +88,8 @@ def run_baseline(task: str, names: int, args) -> tuple:
     with ScoringFunction.from_spec(spec_for(task, args.fp)) as scoring:
         done = 0
         while done < names:
-            batch = sample_names(prior, min(args.batch_size, names - done), random_state=int(rng.integers(2**63)))
+            batch = sample_names(prior, min(args.batch_size, names - done), random_state=int(rng.integers(2**63)),
+                                 threads=args.threads)
             candidates = [Candidate(s.name, s.logp) for s in batch]
             totals = scoring.score(candidates).total
             smiles, _ = structures(candidates)
@@ -116,6 +117,7 @@ def main() -> None:
     parser.add_argument("--no-diversity-filter", action="store_true", help="run the agent without the diversity filter")
     parser.add_argument("--fp", choices=["bits", "counts"], default="bits", help="fingerprint (default bits)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="threads sharing each step (chemgen optimize --threads)")
     parser.add_argument("--print-every", type=int, default=10, help="agent progress line every N steps")
     parser.add_argument("--out-prefix", default="", help="write PREFIX<task>.npz/.jsonl/.csv for each agent run")
     parser.add_argument("--no-baseline", action="store_true", help="skip the prior-sampling baseline")
@@ -135,7 +137,8 @@ def main() -> None:
             print(f"  {task}: baseline best structure {baseline[7]}", file=sys.stderr)
     diversity = "off" if args.no_diversity_filter else f"{args.bucket_size} hits per scaffold"
     print(f"goal-directed tasks, prior {args.prior or 'default'}, batch {args.batch_size}, lr {args.lr:g}, "
-          f"sigma {args.sigma:g}, fingerprint {args.fp}, diversity filter {diversity}, seed {args.seed}")
+          f"sigma {args.sigma:g}, fingerprint {args.fp}, diversity filter {diversity}, seed {args.seed}, "
+          f"threads {args.threads}")
     print_table(["task", "method", "names scored", "wall s", "best", "top-10", "top-100", "valid"],
                 [(t, m, n, float(w), b, t10, t100, f"{100 * v:.0f}%") for t, m, n, w, b, t10, t100, v in rows])
 

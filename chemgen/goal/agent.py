@@ -41,6 +41,7 @@ from chemgen.model.modelfile import Learned
 from chemgen.model.optim import Adam
 from chemgen.model.sample import sample_names
 from chemgen.model.score import logp_of
+from chemgen.model.threads import Threads
 from chemgen.model.train import deferred_interrupt
 from chemgen.model.vocab import batch_from_codes
 from chemgen.goal.config import OptimizeConfig
@@ -112,7 +113,8 @@ class Run:
     diversity: DiversityFilter
     memory: ReplayMemory
     state: OptimizeState = field(default_factory=OptimizeState)
-    workspace: Workspace = field(default_factory=Workspace)
+    pool: Threads = field(default_factory=Threads)  # threads sharing each step (config.threads)
+    workspaces: list[Workspace] = field(default_factory=lambda: [Workspace()])  # one per thread
 
     def meta(self) -> dict[str, Any]:
         return {"parent": self.parent, "optimize": {
@@ -174,7 +176,7 @@ def optimize(
     if log is not None:
         _start_log(log, run.state.step if resume is not None else 0)
     say = progress or (lambda _: None)
-    with scoring:
+    with scoring, run.pool:
         interrupted = _loop(run, log, checkpoint, say)
     if checkpoint:
         save_checkpoint(run, checkpoint)
@@ -237,7 +239,8 @@ def _prepare(config: OptimizeConfig, scoring: ScoringFunction, prior: Any) -> Ru
                     learned.fingerprint)
     return Run(config, scoring, learned, agent, Adam(config.learning_rate), np.random.default_rng(config.random_state),
                parent, settings, training, DiversityFilter(config.bucket_size, config.min_score),
-               ReplayMemory(config.memory_size))
+               ReplayMemory(config.memory_size), pool=Threads(config.threads),
+               workspaces=[Workspace() for _ in range(config.threads)])
 
 
 def _loop(run: Run, log, checkpoint, say: Callable[[str], None]) -> bool:
@@ -265,16 +268,15 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One sample-score-learn step; returns the log rows of the batch and the step's figures."""
     config, state = run.config, run.state
     samples = sample_names(run.agent, config.batch_size, max_length=config.max_length,
-                           random_state=int(run.rng.integers(2**63)))
+                           random_state=int(run.rng.integers(2**63)), threads=config.threads)
     candidates = [Candidate(s.name, s.logp, s.logp_per_char, s.in_training) for s in samples]
     table = run.scoring.score(candidates)
     smiles, scaffolds = structures(candidates)
     rewards = run.diversity.penalise(table.total, scaffolds) if config.diversity_filter else table.total.copy()
     replayed = run.memory.sample(config.replay_size, run.rng) if config.replay else []
     names = [s.name for s in samples] + [e["name"] for e in replayed]
-    prior_logp = logp_of(run.prior, names)  # (N,)
     scores = np.concatenate([rewards, [e["score"] for e in replayed]])  # (N,)
-    agent_logp, loss = learn(run, names, prior_logp, scores)
+    prior_logp, agent_logp, loss = learn(run, names, scores)
     state.step += 1
     state.names_scored += len(samples)
     rows = []
@@ -301,22 +303,46 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return rows, figures
 
 
-def learn(run: Run, names: Sequence[str], prior_logp: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, float]:
-    """One Adam step on the DAP loss over names; returns the agent's log-likelihoods before it (N,) and the loss."""
+def learn(run: Run, names: Sequence[str], scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """One Adam step on the DAP loss over names; returns the prior's and the agent's log-likelihoods before
+    it (N,) each, and the loss.
+
+    The names are dealt into one part per thread (every k-th of the longest-first order, so each part is
+    sorted and about as long as the others); each thread scores its part under the prior, runs the agent's
+    forward and, once the loss's weights are known, its backward; the parts' gradients are summed in order.
+    """
     agent = run.agent
     order = np.argsort([-len(n) for n in names], kind="stable")  # longest first: finished rows are skipped
-    codes, lengths = agent.vocab.encode_padded([names[i] for i in order])
-    inputs, targets, mask = batch_from_codes(codes, lengths)
-    _, _, cache = network.forward(agent.config, agent.params, inputs, targets, mask, run.workspace)
-    agent_logp = np.empty(len(names))
-    agent_logp[order] = cache.name_logp
+    parts = [order[i :: run.config.threads] for i in range(min(run.config.threads, len(names)))]
+    prior_logp, agent_logp = np.empty(len(names)), np.empty(len(names))  # (N,) each
+    batches: list[Any] = [None] * len(parts)
+
+    def forward_part(i: int) -> None:
+        part_names = [names[j] for j in parts[i]]
+        prior_logp[parts[i]] = logp_of(run.prior, part_names)
+        inputs, targets, mask = batch_from_codes(*agent.vocab.encode_padded(part_names))
+        _, _, cache = network.forward(agent.config, agent.params, inputs, targets, mask, run.workspaces[i])
+        agent_logp[parts[i]] = cache.name_logp
+        batches[i] = (targets, mask, cache)
+
+    run.pool.run(forward_part, len(parts))
     loss, weights = network.dap_loss(agent_logp, prior_logp, scores, run.config.sigma)
     if not math.isfinite(loss):
         raise OptimizeDiverged(f"the loss became {loss} at step {run.state.step + 1}: lower --lr or --sigma")
-    grads = network.backward(agent.config, agent.params, targets, mask, cache, run.workspace, n_chars=1.0,
-                             name_weights=weights[order])
-    run.optimizer.update(agent.params, grads)
-    return agent_logp, loss
+    grads: list[Any] = [None] * len(parts)
+
+    def backward_part(i: int) -> None:
+        targets, mask, cache = batches[i]
+        grads[i] = network.backward(agent.config, agent.params, targets, mask, cache, run.workspaces[i],
+                                    n_chars=1.0, name_weights=weights[parts[i]])
+
+    run.pool.run(backward_part, len(parts))
+    total = grads[0]
+    for other in grads[1:]:
+        for key, value in other.items():
+            total[key] += value
+    run.optimizer.update(agent.params, total)
+    return prior_logp, agent_logp, loss
 
 
 def structures(candidates: Iterable[Candidate]) -> tuple[list[Optional[str]], list[Optional[str]]]:

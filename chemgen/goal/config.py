@@ -67,6 +67,8 @@ class OptimizeConfig(CheckedSettings):
     time_limit: float = setting(0.0, "stop after this many seconds of steps (0: run all steps)", non_negative_number,
                                 "--time-limit", metavar="SECONDS")
     max_length: int = setting(200, "longest name sampled", positive_int, "--max-length")
+    threads: int = setting(1, "threads sharing each step's sampling and learning (results depend slightly on it)",
+                           positive_int, "--threads", metavar="N")
     checkpoint_every: int = setting(50, "steps between checkpoints (0: only at the end)", non_negative_int,
                                     "--checkpoint-every")
     summary_size: int = setting(100, "best unique structures in the summary CSV", positive_int, "--summary-size")

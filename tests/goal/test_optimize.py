@@ -176,3 +176,11 @@ def test_cli_resume_takes_settings_and_scoring_from_the_checkpoint(tiny_model_pa
 def test_time_limit_stops_early(tiny_model):
     result = optimize("chloro", prior=tiny_model, steps=50, time_limit=1e-9, **FAST)
     assert result.steps_done == 1
+
+
+def test_threads_share_each_step_and_learn_as_one_thread_does(tiny_model):
+    one = optimize("chloro", prior=tiny_model, steps=4, threads=1, **FAST)
+    two = optimize("chloro", prior=tiny_model, steps=4, threads=2, **FAST)
+    assert [r["mean_score"] for r in one.history] == [r["mean_score"] for r in two.history]  # the same names
+    for key, value in one.agent.params_.items():  # the parts' gradients summed: the same steps, up to rounding
+        np.testing.assert_allclose(two.agent.params_[key], value, rtol=1e-4, atol=2e-5, err_msg=key)
