@@ -41,7 +41,7 @@ from chemgen.model.modelfile import Learned
 from chemgen.model.optim import Adam
 from chemgen.model.sample import sample_names
 from chemgen.model.score import logp_of
-from chemgen.model.threads import Threads
+from chemgen.model.threads import Threads, sum_parts
 from chemgen.model.train import deferred_interrupt
 from chemgen.model.vocab import batch_from_codes
 from chemgen.goal.config import OptimizeConfig
@@ -113,8 +113,12 @@ class Run:
     diversity: DiversityFilter
     memory: ReplayMemory
     state: OptimizeState = field(default_factory=OptimizeState)
-    pool: Threads = field(default_factory=Threads)  # threads sharing each step (config.threads)
-    workspaces: list[Workspace] = field(default_factory=lambda: [Workspace()])  # one per thread
+    pool: Threads = field(init=False)  # config.threads threads sharing each step
+    workspaces: list[Workspace] = field(init=False)  # one per thread
+
+    def __post_init__(self) -> None:
+        self.pool = Threads(self.config.threads)
+        self.workspaces = [Workspace() for _ in range(self.config.threads)]
 
     def meta(self) -> dict[str, Any]:
         return {"parent": self.parent, "optimize": {
@@ -239,8 +243,7 @@ def _prepare(config: OptimizeConfig, scoring: ScoringFunction, prior: Any) -> Ru
                     learned.fingerprint)
     return Run(config, scoring, learned, agent, Adam(config.learning_rate), np.random.default_rng(config.random_state),
                parent, settings, training, DiversityFilter(config.bucket_size, config.min_score),
-               ReplayMemory(config.memory_size), pool=Threads(config.threads),
-               workspaces=[Workspace() for _ in range(config.threads)])
+               ReplayMemory(config.memory_size))
 
 
 def _loop(run: Run, log, checkpoint, say: Callable[[str], None]) -> bool:
@@ -337,11 +340,7 @@ def learn(run: Run, names: Sequence[str], scores: np.ndarray) -> tuple[np.ndarra
                                     n_chars=1.0, name_weights=weights[parts[i]])
 
     run.pool.run(backward_part, len(parts))
-    total = grads[0]
-    for other in grads[1:]:
-        for key, value in other.items():
-            total[key] += value
-    run.optimizer.update(agent.params, total)
+    run.optimizer.update(agent.params, sum_parts(grads))
     return prior_logp, agent_logp, loss
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -33,6 +33,15 @@ class Threads:
     def __exit__(self, *exc) -> None:
         if self.executor is not None:
             self.executor.shutdown()
+
+
+def sum_parts(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The parts' gradients summed in their order (deterministic for a given part count), into the first."""
+    total = parts[0]
+    for other in parts[1:]:
+        for key, value in other.items():
+            total[key] += value
+    return total
 
 
 def one_blas_thread() -> None:

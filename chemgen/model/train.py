@@ -34,7 +34,7 @@ from chemgen.model.modelfile import Learned
 from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, make_optimizer
 from chemgen.model.sample import draw_names
-from chemgen.model.threads import one_blas_thread
+from chemgen.model.threads import one_blas_thread, sum_parts
 from chemgen.model.vocab import Vocab, batch_from_codes
 
 EVAL_BATCH = 1024
@@ -203,11 +203,7 @@ class ThreadParts:
         results = list(self.executor.map(
             lambda i: _gradients(config, learned, codes, lengths, rows[i::parts], n_chars, self.spaces[i], rngs[i]),
             range(parts)))
-        grads = results[0][0]
-        for other, _, _ in results[1:]:
-            for key, value in other.items():
-                grads[key] += value
-        return grads, sum(loss * count for _, loss, count in results) / n_chars
+        return sum_parts([grads for grads, _, _ in results]), sum(loss * count for _, loss, count in results) / n_chars
 
     def close(self) -> None:
         self.executor.shutdown()
