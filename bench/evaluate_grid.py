@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from chemgen.evaluate import FIGURES, evaluate_checked, figure_text  # noqa: E402
+from chemgen.evaluation.evaluate import FIGURES, evaluate_checked, figure_text  # noqa: E402
 from chemgen.io.names import read_training_names  # noqa: E402
 from chemgen.model.estimator import load  # noqa: E402
 

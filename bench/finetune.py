@@ -33,7 +33,7 @@ from bench.common import ROOT, parse_setting, print_table  # noqa: E402
 from chemgen import CharRNN, load  # noqa: E402
 from chemgen.chem import molecules as chem  # noqa: E402
 from chemgen.filters import Candidate, FilterStage  # noqa: E402
-from chemgen.series import load_series  # noqa: E402
+from chemgen.chem.series import load_series  # noqa: E402
 
 WHEEL = ROOT / "datasets" / "downloads" / "molsets-0.3.1-py3-none-any.whl"
 SCAFFOLD_FILE = "moses/dataset/data/test_scaffolds.csv.gz"
@@ -48,7 +48,7 @@ def scaffold_series(wheel: Path, size: int, min_rings: int, seed: int) -> tuple[
     smiles = [line.split(",")[0] for line in io.StringIO(text).read().splitlines()[1:]]
     by_scaffold: dict[str, list[str]] = {}
     for smi in smiles:
-        scaffold = chem.scaffold_of(chem.mol_from_smiles(smi))
+        scaffold = chem.murcko_scaffold(chem.mol_from_smiles(smi)) or None
         if scaffold and rdMolDescriptors.CalcNumRings(chem.mol_from_smiles(scaffold)) >= min_rings:
             by_scaffold.setdefault(scaffold, []).append(smi)
     counts = Counter({k: len(v) for k, v in by_scaffold.items() if len(v) >= size})

@@ -37,7 +37,7 @@ from chemgen.goal import optimize  # noqa: E402
 from chemgen.goal.agent import structures  # noqa: E402
 from chemgen.model.estimator import load  # noqa: E402
 from chemgen.model.sample import sample_names  # noqa: E402
-from chemgen.scoring import ScoringFunction  # noqa: E402
+from chemgen.goal.scoring import ScoringFunction  # noqa: E402
 
 TASKS = {
     "celecoxib": ("Cc1ccc(cc1)-c1cc(nn1-c1ccc(cc1)S(N)(=O)=O)C(F)(F)F", ""),

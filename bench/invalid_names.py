@@ -22,7 +22,7 @@ from collections import Counter
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from bench.common import print_table  # noqa: E402
-from chemgen.evaluate import VALIDITY_FILTERS, check_in_chunks  # noqa: E402
+from chemgen.evaluation.evaluate import VALIDITY_FILTERS, check_in_chunks  # noqa: E402
 from chemgen.filters.contract import Candidate  # noqa: E402
 from chemgen.filters.stage import FilterStage  # noqa: E402
 from chemgen.model.estimator import load  # noqa: E402

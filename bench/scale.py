@@ -42,12 +42,13 @@ def peak_rss_mb() -> float:
 
 def throughput(workers: int, tries: int, task_size: int, filters: str) -> dict:
     import chemgen
-    from chemgen.distributed import cluster_client, generate_on
+    from chemgen.generation.cluster import cluster_client
 
     model = chemgen.load()
     with cluster_client(workers=workers) as client:
         start = time.perf_counter()
-        results = generate_on(client, 10**9, model, filters, seed=0, max_tries=tries, task_size=task_size)
+        results = chemgen.generate(10**6, model, filters, seed=0, max_tries=tries, client=client,
+                                   task_size=task_size, spool=True)
         wall = time.perf_counter() - start
     return {"workers": workers, "tried": results.tried, "kept": len(results), "wall_s": wall,
             "tried_per_s": results.tried / wall, "kept_per_s": len(results) / wall}
@@ -74,10 +75,10 @@ def client_memory(count: int, shard: int) -> dict:
     import copy
     import hashlib
 
-    from chemgen.distributed import SpooledCollector
-    from chemgen.filters import Collector, FilterStage
-    from chemgen.io.writers import write_jsonl
-    from chemgen.pipeline import check
+    from chemgen.filters import FilterStage
+    from chemgen.generation.collector import Collector, SpoolStore
+    from chemgen.generation.pipeline import check
+    from chemgen.output.writers import write_jsonl
 
     template = None
     try:
@@ -90,7 +91,7 @@ def client_memory(count: int, shard: int) -> dict:
 
             template = stage.run([Candidate("x", smiles="CC(C)CO")])[0]
     start = time.perf_counter()
-    collector = SpooledCollector()
+    collector = Collector(store=SpoolStore())
     for first in range(0, count, shard):
         part = Collector()
         for i in range(first, min(count, first + shard)):
@@ -102,7 +103,7 @@ def client_memory(count: int, shard: int) -> dict:
             part.by_key[c.inchikey] = c
         collector.merge_in(part)
     merged = time.perf_counter() - start
-    results = collector.results(count)
+    results = collector.spooled_results(count)
     with tempfile.TemporaryDirectory() as folder:
         written = write_jsonl(results, os.path.join(folder, "lib.jsonl"))
     results.close()

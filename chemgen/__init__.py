@@ -17,15 +17,15 @@ from __future__ import annotations
 from chemgen.errors import ChemgenError, ConfigError, FilterError, ModelFileError, VocabularyError
 from chemgen.lazy import lazy_getattr
 
-__version__ = "0.1.0"
+from chemgen.version import __version__  # noqa: F401 (the public name)
 
 _LAZY = {  # public name -> the module that defines it
     "CharRNN": "chemgen.model.estimator", "load": "chemgen.model.estimator",
     "shipped_models": "chemgen.model.estimator",
-    "generate": "chemgen.pipeline", "check": "chemgen.pipeline",
+    "generate": "chemgen.generation.pipeline", "check": "chemgen.generation.pipeline",
     "optimize": "chemgen.goal",
     "Candidate": "chemgen.filters", "Verdict": "chemgen.filters", "inject_filter": "chemgen.filters",
-    "to_frame": "chemgen.io.frames",
+    "to_frame": "chemgen.output.frames",
 }
 
 __all__ = [

@@ -12,7 +12,8 @@ OPSIN reads the name back to the same structure, as the series itself is.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Optional, Sequence
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 from rdkit import Chem
@@ -21,6 +22,31 @@ from rdkit.Chem import AllChem
 from chemgen.chem.molecules import mol_from_smiles, quiet_rdkit, smiles_of
 from chemgen.chem.namer import name_molecules
 from chemgen.chem.opsin import OpsinProcess
+from chemgen.errors import ConfigError
+from chemgen.io.names import validate_names
+from chemgen.io.settings import CheckedSettings, non_negative_int, setting
+
+FINE_TUNE_ANALOGS = 10  # analogs per member when fine-tuning (--init) and --analogs is not given
+
+
+def optional_count(name: str, value: object) -> str:
+    return "" if value is None else non_negative_int(name, value)
+
+
+@dataclass(frozen=True)
+class AnalogConfig(CheckedSettings):
+    """How a series is widened before training (``chemgen train --analogs``)."""
+
+    analogs: Optional[int] = setting(
+        None, "analogs per name added to the training names (one or two edits: an aromatic substituent added, "
+              "swapped or removed; named and OPSIN-checked like a series), so a small series teaches its scaffold "
+              f"rather than its members (0: off; default 0, or {FINE_TUNE_ANALOGS} with --init)", optional_count,
+        "--analogs", metavar="N")
+
+    def per_name(self, fine_tuning: bool) -> int:
+        """Analogs per name for this run: as given, else the default of its kind."""
+        return self.analogs if self.analogs is not None else (FINE_TUNE_ANALOGS if fine_tuning else 0)
+
 
 MAX_SERIES = 10_000  # names, at most, a series may have to be widened (a larger set teaches scaffolds as it is)
 SUBSTITUENTS = ("F", "Cl", "Br", "C", "OC", "C(F)(F)F", "C#N", "O")  # what may be added or swapped in
@@ -90,3 +116,21 @@ def widen_names(names: Sequence[str], per_name: int, random_state: Optional[int]
     with OpsinProcess() as opsin:
         structures = [result.smiles for result in opsin.parse(names) if result.smiles]
         return analog_names(structures, per_name * len(structures), np.random.default_rng(random_state), opsin)
+
+
+def with_analogs(names: Sequence[str], per_name: int, random_state: Optional[int] = None,
+                 log: Optional[Callable[[str], None]] = None) -> list[str]:
+    """The names and ``per_name`` verified analogs per name, so a small series teaches its scaffold.
+
+    Checked before OPSIN starts: the names (as training names) and the series' size (at most MAX_SERIES).
+    """
+    names = validate_names(names)
+    if per_name <= 0:
+        return names
+    if len(names) > MAX_SERIES:
+        raise ConfigError(f"analogs={per_name} (--analogs; a fine-tuning default) widens small series only, at most "
+                          f"{MAX_SERIES:,} names, and this set has {len(names):,}: set analogs to 0")
+    extra = widen_names(names, per_name, random_state)
+    if log is not None:
+        log(f"{len(extra)} analogs (one or two edits away, named, OPSIN-checked) added to the {len(names)} names")
+    return names + extra

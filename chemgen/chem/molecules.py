@@ -12,6 +12,7 @@ import re
 import threading
 from typing import Any, Iterable, Iterator, Optional
 
+import numpy as np
 from rdkit import Chem, RDLogger, rdBase
 from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdFingerprintGenerator, rdMolDescriptors
 
@@ -86,6 +87,32 @@ def parse_smiles(smiles: Any) -> tuple[Optional[Mol], str]:
 def mol_from_smiles(smiles: Any) -> Optional[Mol]:
     """A sanitised Mol, or ``None`` for anything RDKit cannot read or sanitise."""
     return parse_smiles(smiles)[0]
+
+
+def to_mol(smiles_or_mol: Any) -> Optional[Mol]:
+    """A molecule as it is, or RDKit's ``MolFromSmiles`` of a SMILES string (sanitised, explicit hydrogens
+    removed, as the MOSES and GuacaMol reference code read SMILES); ``None`` for anything else or invalid."""
+    if isinstance(smiles_or_mol, Mol):
+        return smiles_or_mol
+    if not isinstance(smiles_or_mol, str) or not smiles_or_mol:
+        return None
+    with quiet_rdkit():
+        try:
+            return Chem.MolFromSmiles(smiles_or_mol)
+        except Exception:  # RDKit raises several unrelated types on malformed input
+            return None
+
+
+def canonical_smiles(smiles_or_mol: Any, stereo: bool = True) -> Optional[str]:
+    """RDKit's canonical SMILES (with or without stereo) of a SMILES string or a Mol, or ``None`` when invalid."""
+    mol = to_mol(smiles_or_mol)
+    if mol is None:
+        return None
+    with quiet_rdkit():
+        try:
+            return Chem.MolToSmiles(mol, isomericSmiles=stereo) or None
+        except Exception:
+            return None
 
 
 def smiles_of(mol: Optional[Mol]) -> Optional[str]:
@@ -203,17 +230,16 @@ def morgan_fingerprint(mol: Optional[Mol], radius: int = 2, n_bits: int = 2048) 
             return None
 
 
-def scaffold_of(mol: Optional[Mol]) -> Optional[str]:
-    """The Bemis-Murcko scaffold as SMILES (ring systems and their linkers), or ``None`` when acyclic or unreadable."""
-    if mol is None:
-        return None
-    from rdkit.Chem.Scaffolds import MurckoScaffold
+def fingerprint_array(mols: Iterable[Mol], radius: int = 2, n_bits: int = 2048) -> np.ndarray:
+    """Morgan bit vectors of molecules as rows, ``(n, n_bits)`` uint8."""
+    generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
+    rows = [generator.GetFingerprintAsNumPy(m) for m in mols]
+    return np.array(rows, dtype=np.uint8).reshape(len(rows), n_bits)
 
-    with quiet_rdkit():
-        try:
-            return MurckoScaffold.MurckoScaffoldSmiles(mol=mol) or None
-        except Exception:
-            return None
+
+def ring_count(mol: Mol) -> int:
+    """Rings in the smallest set of smallest rings."""
+    return mol.GetRingInfo().NumRings()
 
 
 def is_missing(value: Any) -> bool:
@@ -233,7 +259,8 @@ def count_fingerprint(mol: Optional[Mol], radius: int = 2) -> Any:
 
 
 def murcko_scaffold(mol: Optional[Mol]) -> Optional[str]:
-    """Canonical SMILES of the Bemis-Murcko scaffold (``""`` for an acyclic molecule), or ``None``."""
+    """Canonical SMILES of the Bemis-Murcko scaffold (ring systems and their linkers; ``""`` for an acyclic
+    molecule), or ``None`` when there is no molecule or RDKit fails."""
     if mol is None:
         return None
     from rdkit.Chem.Scaffolds import MurckoScaffold

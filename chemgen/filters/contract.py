@@ -22,8 +22,9 @@ not be in such a run.
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
-from typing import Any, Optional, Protocol, runtime_checkable
+from typing import Any, Callable, Optional, Protocol, runtime_checkable
 
 STRUCTURE_KEYS = ("smiles", "inchikey")
 
@@ -76,10 +77,36 @@ class Candidate:
                 self.properties[key] = value
 
     def _repr_html_(self) -> str:
-        """Notebook display: the structure drawing beside the candidate's fields."""
-        from chemgen.io.html import candidate_html
+        """Notebook display, by the renderer that chemgen.output registers (plain text until it is loaded)."""
+        if _html_renderer is None:
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        return _html_renderer(self)
 
-        return candidate_html(self)
+
+_html_renderer: Optional[Callable[[Candidate], str]] = None
+
+
+def use_html_renderer(render: Callable[[Candidate], str]) -> None:
+    """Set how a Candidate displays in a notebook (chemgen.output.html registers its own on import)."""
+    global _html_renderer
+    _html_renderer = render
+
+
+@dataclass
+class FilterStats:
+    """How many candidates reached a filter and how many it passed."""
+
+    seen: int = 0
+    passed: int = 0
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.seen if self.seen else 0.0
+
+    def add(self, other: "FilterStats") -> None:
+        self.seen += other.seen
+        self.passed += other.passed
+
 
 
 @runtime_checkable

@@ -149,6 +149,15 @@ def bind_options(name: str, factory: Callable[..., Any], options: Mapping[str, A
     return {**shared, **options}
 
 
+def find_entry(name: str, installed: dict[str, FilterEntry]) -> FilterEntry:
+    """The installed plugin called ``name``; an unknown name is a one-line FilterError listing the installed ones."""
+    entry = installed.get(name)
+    if entry is None:
+        known = ", ".join(sorted(installed)) or "none"
+        raise FilterError(f"unknown filter {name!r}; installed filters: {known}")
+    return entry
+
+
 def build_filter(spec: Any, installed: dict[str, FilterEntry], run_options: Mapping[str, Any] = {}) -> Any:
     """One filter from a spec string (or a ready filter object); errors are one line."""
     if not isinstance(spec, str):
@@ -156,10 +165,7 @@ def build_filter(spec: Any, installed: dict[str, FilterEntry], run_options: Mapp
             raise FilterError(f"not a filter: {spec!r} (give a spec string or an object with check())")
         return spec
     name, options = parse_spec(spec)
-    entry = installed.get(name)
-    if entry is None:
-        known = ", ".join(sorted(installed)) or "none"
-        raise FilterError(f"unknown filter {name!r}; installed filters: {known}")
+    entry = find_entry(name, installed)
     factory = entry.load()
     kwargs = bind_options(name, factory, options, run_options)
     try:

@@ -17,32 +17,15 @@ from __future__ import annotations
 import queue
 import threading
 import warnings
-from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 from chemgen.errors import ChemgenWarning, FilterError
-from chemgen.filters.contract import Candidate, Verdict
+from chemgen.filters.contract import Candidate, FilterStats, Verdict
 from chemgen.filters.loading import FilterEntry, build_filter, discover_filters, spec_list
 
 DEFAULT_FILTERS = "opsin,rdkit"  # generate and filter use these unless told otherwise
 CHUNK = 128  # candidates per chunk when filters run side by side
 _END = object()  # what a lane passes on after its last chunk
-
-
-@dataclass
-class FilterStats:
-    """How many candidates reached a filter and how many it passed."""
-
-    seen: int = 0
-    passed: int = 0
-
-    @property
-    def pass_rate(self) -> float:
-        return self.passed / self.seen if self.seen else 0.0
-
-    def add(self, other: "FilterStats") -> None:
-        self.seen += other.seen
-        self.passed += other.passed
 
 
 def build_filters(specs: Any, run_options: Mapping[str, Any] = {}) -> list[Any]:

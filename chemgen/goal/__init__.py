@@ -5,7 +5,7 @@
     result.best[:10]          # the best unique structures, best first
     result.agent.sample(20)   # the agent is a CharRNN
 
-See :mod:`chemgen.goal.agent` (the learning rule), :mod:`chemgen.scoring`
+See :mod:`chemgen.goal.agent` (the learning rule), :mod:`chemgen.goal.scoring`
 (components, transforms, aggregation) and :mod:`chemgen.goal.config` (settings
 and the TOML run file). The names below are imported on first use, so the
 command line reads the settings (``chemgen.goal.config``) without loading the agent.

@@ -31,10 +31,15 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from chemgen.chem import molecules as chem
-from chemgen.errors import ChemgenError, ConfigError, ModelFileError
+from chemgen.errors import ChemgenError, ConfigError
 from chemgen.filters import Candidate
+from chemgen.goal.config import OptimizeConfig
+from chemgen.goal.memory import DiversityFilter, ReplayMemory
+from chemgen.goal.scoring import Component, ScoringFunction
 from chemgen.io.atomic import atomic_open, check_writable
+from chemgen.model import checkpoint as checkpoints
 from chemgen.model import modelfile, network
+from chemgen.model.checkpoint import deferred_interrupt
 from chemgen.model.cells import Workspace
 from chemgen.model.estimator import CharRNN, file_sha256, resolve_model
 from chemgen.model.modelfile import Learned
@@ -42,11 +47,10 @@ from chemgen.model.optim import Adam
 from chemgen.model.sample import sample_names
 from chemgen.model.score import logp_of
 from chemgen.model.threads import Threads, sum_parts
-from chemgen.model.train import deferred_interrupt
 from chemgen.model.vocab import batch_from_codes
-from chemgen.goal.config import OptimizeConfig
-from chemgen.goal.memory import DiversityFilter, ReplayMemory
-from chemgen.scoring import Component, ScoringFunction
+
+
+CHECKPOINT_KEY = "optimize_state"  # the model file's meta key holding a run's state
 
 
 class OptimizeInterrupted(KeyboardInterrupt):
@@ -156,7 +160,7 @@ def optimize(
     """Steer a prior toward a score; returns the agent, the history and the best structures.
 
     score: a spec (``"opsin,rdkit,similar(to=lead.smi)"``), a list of
-        :class:`~chemgen.scoring.Component` or specs, or a ScoringFunction.
+        :class:`~chemgen.goal.scoring.Component` or specs, or a ScoringFunction.
     prior: a CharRNN, a model file or a shipped model's name (default: the
         config's ``prior``, else the shipped default model).
     config / settings: an OptimizeConfig, or its fields as keywords
@@ -431,29 +435,22 @@ def save_checkpoint(run: Run, path) -> None:
         "step": state.step, "names_scored": state.names_scored, "seconds": state.seconds,
         "history": state.history, "best": ranked_best(state.best), "hit_scaffolds": sorted(state.hit_scaffolds),
         "diversity": run.diversity.state(), "memory": run.memory.state(),
-        "optimizer_t": run.optimizer.t, "rng": run.rng.bit_generator.state,
     }
-    arrays = {f"optim/{k}": v for k, v in run.optimizer.state().items()}
-    modelfile.write_model(path, run.agent, run.settings, run.training, extra_arrays=arrays,
-                          extra_meta=run.meta() | {"optimize_state": payload})
+    checkpoints.save(path, run.agent, run.settings, run.training, CHECKPOINT_KEY, payload, run.optimizer, run.rng,
+                     meta=run.meta())
 
 
 def _restore(run: Run, path) -> None:
-    arrays, meta = modelfile.read_npz(path)
-    if "optimize_state" not in meta:
-        raise ModelFileError(f"{path}: not a checkpoint of chemgen optimize")
+    arrays, meta, saved = checkpoints.load(path, CHECKPOINT_KEY, "not a checkpoint of chemgen optimize")
     if meta.get("parent", {}).get("sha256") != run.parent["sha256"]:
         raise ConfigError(f"{path}: checkpoint was made from another prior ({meta.get('parent', {}).get('path')})")
     theirs = meta.get("optimize", {})
     if theirs.get("scoring") != run.scoring.describe() or theirs.get("aggregation") != run.scoring.aggregation:
         raise ConfigError(f"{path}: checkpoint was made with another scoring spec; resume with the same one")
     run.agent.params = modelfile.learned_from(path, arrays, meta).params
-    saved = meta["optimize_state"]
     if saved["step"] > run.config.steps:
         raise ConfigError(f"{path}: checkpoint is at step {saved['step']}, past --steps {run.config.steps}")
-    run.optimizer.load_state({k[len("optim/") :]: v for k, v in arrays.items() if k.startswith("optim/")},
-                             saved["optimizer_t"])
-    run.rng.bit_generator.state = saved["rng"]
+    checkpoints.restore_optimizer(arrays, saved, run.optimizer, run.rng)
     run.diversity.load(saved["diversity"])
     run.memory.load(saved["memory"])
     run.state = OptimizeState(saved["step"], saved["names_scored"], saved["seconds"], list(saved["history"]),

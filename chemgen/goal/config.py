@@ -27,8 +27,15 @@ from pathlib import Path
 from typing import Any, Optional
 
 from chemgen.errors import ConfigError
-from chemgen.model.config import (
-    CheckedSettings, boolean, non_negative_int, non_negative_number, positive_int, positive_number, seed, setting,
+from chemgen.io.settings import (
+    CheckedSettings,
+    boolean,
+    non_negative_int,
+    non_negative_number,
+    positive_int,
+    positive_number,
+    seed,
+    setting,
 )
 
 OUTPUT_KEYS = ("out", "log", "summary", "checkpoint")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterator, Sequence
 
 from chemgen.errors import ConfigError
 
@@ -63,6 +63,22 @@ def _lines(path: str, handle: IO[bytes]) -> Iterator[tuple[int, str]]:
 def control_character(name: str) -> str:
     """The first control character (tab, escape, ...) in name, or ""."""
     return next((c for c in name if unicodedata.category(c) == "Cc"), "")
+
+
+def validate_names(names: Sequence[str], what: str = "training names") -> list[str]:
+    """Names as a list of non-empty strings without newlines; ConfigError otherwise."""
+    if isinstance(names, str):
+        raise ConfigError(f"{what} must be a list of names, not one string")
+    out = list(names)
+    for index, name in enumerate(out):
+        if not isinstance(name, str) or not name or "\n" in name:
+            raise ConfigError(f"{what}: item {index} ({name!r}) is not a non-empty one-line name")
+        if control_character(name):
+            raise ConfigError(f"{what}: item {index} ({name!r}) holds the control character "
+                              f"{control_character(name)!r}: names are one line of printable text")
+    if not out:
+        raise ConfigError(f"{what}: no names given")
+    return out
 
 
 def read_training_names(path: str) -> list[str]:

@@ -1,68 +1,27 @@
-"""Training settings, declared once.
+"""Model, training and sampling settings, each declared once.
 
-Each field of :class:`TrainConfig` carries its type, default, a one-line help
-and its check. Everything else derives from it: ``chemgen train``'s flags
-(name, type, choices, default, help), ``CharRNN``'s constructor settings and
-their validation, and the settings stored in a model file. A new training
+Every field carries its type, default, a one-line help, its check and its
+flag. Everything else derives from them: ``chemgen train``'s and ``generate``'s
+flags, ``CharRNN``'s constructor settings and their validation, and the
+settings stored in a model file. :class:`ModelConfig` is the network
+(architecture and initialisation, fixed once a model exists); :class:`TrainConfig`
+is how one run trains it; :class:`SamplingConfig` is how names are drawn. A new
 option is one field here plus the code that uses it.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any, Callable, Optional, Sequence
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, Optional
 
 from chemgen.errors import ConfigError
+from chemgen.io.settings import (
+    CheckedSettings, _is_int, _is_number, boolean, decay_share, nats, non_negative_int, non_negative_number, one_of,
+    positive_int, positive_number, seed, setting, share_below_one, weight_up_to_one,
+)
 from chemgen.model.cells import CELLS, INIT_SCHEMES, init_scheme
 from chemgen.model.modelfile import FLOAT_DTYPES
+from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, OPTIMIZERS
-
-Check = Callable[[str, Any], str]  # (setting name, value) -> "" or why the value is wrong
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def positive_int(name: str, value: Any) -> str:
-    return "" if _is_int(value) and value > 0 else f"{name} must be a positive integer, not {value!r}"
-
-
-def non_negative_int(name: str, value: Any) -> str:
-    return "" if _is_int(value) and value >= 0 else f"{name} must be a non-negative integer, not {value!r}"
-
-
-def positive_number(name: str, value: Any) -> str:
-    return "" if _is_number(value) and value > 0 else f"{name} must be a positive number, not {value!r}"
-
-
-def non_negative_number(name: str, value: Any) -> str:
-    return "" if _is_number(value) and value >= 0 else f"{name} must be a non-negative number, not {value!r}"
-
-
-def share_below_one(name: str, value: Any) -> str:
-    return "" if _is_number(value) and 0 <= value < 1 else f"{name} must be in [0, 1), not {value!r}"
-
-
-def weight_up_to_one(name: str, value: Any) -> str:
-    return "" if _is_number(value) and 0 < value <= 1 else f"{name} must be in (0, 1], not {value!r}"
-
-
-def nats(name: str, value: Any) -> str:
-    return "" if _is_number(value) and value >= 0 else f"{name} must be a non-negative number of nats, not {value!r}"
-
-
-def boolean(name: str, value: Any) -> str:
-    return "" if isinstance(value, bool) else f"{name} must be True or False, not {value!r}"
-
-
-def seed(name: str, value: Any) -> str:
-    ok = value is None or (_is_int(value) and 0 <= value < 2**63)
-    return "" if ok else f"{name} must be a non-negative integer (or None), not {value!r}"
 
 
 def weight_init(name: str, value: Any) -> str:
@@ -73,43 +32,31 @@ def weight_init(name: str, value: Any) -> str:
     return ""
 
 
-def decay_share(name: str, value: Any) -> str:
-    return "" if _is_number(value) and 0 < value <= 1 else f"{name} must be in (0, 1], not {value!r}"
+def temperature(name: str, value: Any) -> str:
+    ok = _is_number(value) and value > 0
+    return "" if ok else f"temperature must be a positive finite number, not {value!r}"
 
 
-def one_of(choices: Sequence[str]) -> Check:
-    def check(name: str, value: Any) -> str:
-        return "" if value in choices else f"{name} must be one of {', '.join(choices)}, not {value!r}"
-    return check
+def top_k(name: str, value: Any) -> str:
+    ok = value is None or (_is_int(value) and value >= 1)
+    return "" if ok else f"top-k must be a whole number of at least 1 (or None), not {value!r}"
 
 
-def setting(default: Any, help: str, check: Check, flag: str, choices: Optional[Sequence[str]] = None,
-            metavar: Optional[str] = None) -> Any:
-    """A config field: its default, one-line help, check, and command-line flag."""
-    return field(default=default, metadata={"help": help, "check": check, "flag": flag, "choices": choices,
-                                            "metavar": metavar})
+def text(name: str, value: Any) -> str:
+    return "" if isinstance(value, str) else f"{name} must be a string (\"\" for none), not {value!r}"
 
 
-class CheckedSettings:
-    """Base of the settings dataclasses: every field checked on creation, by its own check."""
+def max_length(name: str, value: Any) -> str:
+    return "" if _is_int(value) and value >= 1 else f"max length must be a whole number of at least 1, not {value!r}"
 
-    def __post_init__(self) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
-            message = f.metadata["check"](f.name, getattr(self, f.name))
-            if message:
-                raise ConfigError(message)
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def setting_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+def threads(name: str, value: Any) -> str:
+    return "" if _is_int(value) and value >= 1 else f"threads must be a whole number of at least 1, not {value!r}"
 
 
 @dataclass(frozen=True)
-class TrainConfig(CheckedSettings):
-    """How to train a CharRNN; every field is a ``chemgen train`` flag and a CharRNN setting."""
+class ModelConfig(CheckedSettings):
+    """The network: its cell, size and how its weights start (a fine-tuned or resumed model keeps its parent's)."""
 
     cell: str = setting("gru", "recurrent cell (rnn is the seed's)", one_of(list(CELLS)), "--cell", list(CELLS))
     hidden_size: int = setting(256, "hidden units per layer (the seed's n_a)", positive_int, "--hidden")
@@ -119,6 +66,23 @@ class TrainConfig(CheckedSettings):
     weight_init: str = setting("chemgen", f"how weights and biases start: {', '.join(INIT_SCHEMES)}, then optional "
                                           f"KEY=VALUE changes (chemgen,recurrent=orthogonal)", weight_init,
                                "--weight-init", metavar="SCHEME")
+    dtype: str = setting("float32", "float type of parameters and activations", one_of(FLOAT_DTYPES), "--dtype",
+                         list(FLOAT_DTYPES))
+
+    def net(self, vocab_size: int) -> NetConfig:
+        """The network's shape for a vocabulary of this size."""
+        return NetConfig(self.cell, self.hidden_size, self.num_layers, vocab_size, self.dtype, self.embed)
+
+    @classmethod
+    def of(cls, net: NetConfig, weight_init: str) -> "ModelConfig":
+        """The settings of an existing network."""
+        return cls(net.cell, net.hidden_size, net.num_layers, net.embed, weight_init, net.dtype)
+
+
+@dataclass(frozen=True)
+class TrainConfig(CheckedSettings):
+    """How one run trains a model; every field is a ``chemgen train`` flag and a CharRNN setting."""
+
     optimizer: str = setting("adam", "optimizer (sgd is the seed's update)", one_of(list(OPTIMIZERS)), "--optimizer",
                              list(OPTIMIZERS))
     learning_rate: float = setting(3e-3, "learning rate (step size)", positive_number, "--lr")
@@ -144,10 +108,6 @@ class TrainConfig(CheckedSettings):
     name_floor: float = setting(0.0, "a training name whose loss is already below NATS gives no gradient, so no "
                                      "name is learnt by heart beyond a chance of e^-NATS (0: off)", nats,
                                 "--name-floor", metavar="NATS")
-    analogs: int = setting(0, "analogs per name added to the training names (one or two edits: an aromatic "
-                              "substituent added, swapped or removed; named and OPSIN-checked like a series), so a "
-                              "small series teaches its scaffold rather than its members (0: off)", non_negative_int,
-                           "--analogs", metavar="N")
     valid_fraction: float = setting(0.05, "held-out share when --valid is not given", share_below_one,
                                     "--valid-fraction")
     eval_every: int = setting(200, "steps between validation, log lines and the best-model check", positive_int,
@@ -155,30 +115,48 @@ class TrainConfig(CheckedSettings):
     n_print: int = setting(5, "names sampled and printed at each evaluation", non_negative_int, "--print")
     threads: int = setting(1, "threads sharing each minibatch, a part each (results depend slightly on it)",
                            positive_int, "--threads", metavar="N")
-    dtype: str = setting("float32", "float type of parameters and activations", one_of(FLOAT_DTYPES), "--dtype",
-                         list(FLOAT_DTYPES))
     random_state: Optional[int] = setting(None, "random seed: same seed, same model", seed, "--seed")
+
+
+@dataclass(frozen=True)
+class SamplingConfig(CheckedSettings):
+    """How names are drawn from a model; generate's and evaluate's flags and every sampler's defaults."""
+
+    temperature: float = setting(1.0, "sampling temperature", temperature, "--temperature")
+    top_k: Optional[int] = setting(None, "sample only from the k likeliest characters", top_k, "--top-k")
+    prefix: str = setting("", "start every name with this text", text, "--prefix")
+    max_length: int = setting(200, "longest name sampled", max_length, "--max-length")
+    grammar: bool = setting(True, "keep brackets balanced while sampling (--no-grammar samples the model as it is)",
+                            boolean, "--grammar")
+    threads: int = setting(1, "threads sharing each sampling batch (the same names up to rounding, faster on an "
+                              "otherwise idle multi-core machine)", threads, "--threads", metavar="N")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.prefix) >= self.max_length:
+            raise ConfigError(f"max length {self.max_length!r} must be a whole number above the prefix length "
+                              f"({len(self.prefix)})")
 
 
 DEFAULT_MODEL = "druglike"  # the shipped model that generate, evaluate, optimize and report use unless told
 
 # Fine-tuning a fitted model on a small series (a few dozen to a few thousand names): a gentler
 # step, passes over the set rather than a step count, a large held-out share watched often so the
-# best model is kept before the series is learnt by heart, no short-name weighting, and ten
-# analogs per member (one or two edits away) beside the series, so the model learns the
-# series' scaffold rather than its members (bench/finetune.py measures both).
+# best model is kept before the series is learnt by heart, no short-name weighting. The run's
+# schedule is these and the user's own settings, never the parent's (its architecture is kept).
 FINE_TUNE_DEFAULTS: dict[str, Any] = {
-    "learning_rate": 1e-3, "epochs": 10.0, "analogs": 10, "batch_size": 16, "valid_fraction": 0.2, "eval_every": 5,
+    "learning_rate": 1e-3, "epochs": 10.0, "batch_size": 16, "valid_fraction": 0.2, "eval_every": 5,
     "lr_decay": False, "short_below": 0, "short_weight": 1.0, "n_print": 0,
 }
 
 
 def setting_names() -> tuple[str, ...]:
-    return TrainConfig.setting_names()
+    """Every CharRNN setting: the model's, then the training run's."""
+    return ModelConfig.setting_names() + TrainConfig.setting_names()
 
 
 def defaults() -> dict[str, Any]:
-    return {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}
+    return {f.name: f.default for c in (ModelConfig, TrainConfig) for f in fields(c) if f.default is not MISSING}
 
 
 # What a model file written before a setting existed was trained with (the defaults have changed since).
@@ -189,3 +167,19 @@ def known_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """A model file's stored settings: only keys that are settings, LEGACY_SETTINGS for those it predates."""
     names = set(setting_names())
     return {**LEGACY_SETTINGS, **{k: v for k, v in settings.items() if k in names}}
+
+
+def split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """CharRNN settings as (model settings, training settings)."""
+    model = set(ModelConfig.setting_names())
+    return ({k: v for k, v in settings.items() if k in model}, {k: v for k, v in settings.items() if k not in model})
+
+
+def resumed(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a resumed run: the checkpoint's, with those given again taking their place."""
+    return known_settings(stored) | given
+
+
+def fine_tuning(given: dict[str, Any]) -> TrainConfig:
+    """A fine-tuning run's schedule: the defaults, FINE_TUNE_DEFAULTS, then the user's own settings."""
+    return TrainConfig(**(FINE_TUNE_DEFAULTS | split_settings(given)[1]))

@@ -20,7 +20,9 @@ import numpy as np
 
 from chemgen.errors import ConfigError, ModelFileError
 from chemgen.model import modelfile
-from chemgen.model.config import DEFAULT_MODEL, FINE_TUNE_DEFAULTS, TrainConfig, defaults, known_settings, setting_names
+from chemgen.model.config import (
+    DEFAULT_MODEL, ModelConfig, TrainConfig, defaults, fine_tuning, known_settings, setting_names, split_settings,
+)
 from chemgen.model.modelfile import Learned
 from chemgen.model.sample import Sample
 
@@ -30,8 +32,9 @@ SHIPPED_DIR = Path(__file__).parent / "shipped"
 class CharRNN:
     """Character-level recurrent network over compound names, written in NumPy.
 
-    Settings are those of :class:`chemgen.model.config.TrainConfig`
-    (``CharRNN(cell="gru", hidden_size=256, random_state=0)``).
+    Settings are the fields of :class:`chemgen.model.config.ModelConfig` and
+    :class:`~chemgen.model.config.TrainConfig` (``CharRNN(cell="gru", hidden_size=256, random_state=0)``),
+    stored as given and checked by ``fit``.
     """
 
     def __init__(self, **settings: Any):
@@ -55,9 +58,13 @@ class CharRNN:
             setattr(self, key, value)
         return self
 
+    def model_config(self) -> ModelConfig:
+        """The network settings, checked (ConfigError in one line for a bad one)."""
+        return ModelConfig(**split_settings(self.get_params())[0])
+
     def train_config(self) -> TrainConfig:
-        """The settings as a checked TrainConfig (ConfigError in one line for a bad one)."""
-        return TrainConfig(**self.get_params())
+        """The training settings, checked (ConfigError in one line for a bad one)."""
+        return TrainConfig(**split_settings(self.get_params())[1])
 
     def _check_fitted(self) -> Learned:
         if not hasattr(self, "learned_"):
@@ -82,9 +89,9 @@ class CharRNN:
 
         if verbose and train_options.get("log") is None:
             train_options["log"] = lambda line: print(line, file=sys.stderr, flush=True)
-        config = self.train_config()
+        model, config = self.model_config(), self.train_config()
         try:
-            result = fit(config, self._with_analogs(names, train_options.get("log")), valid_names, **train_options)
+            result = fit(model, config, names, valid_names, **train_options)
         except TrainingInterrupted as stop:
             self._adopt(stop.result)
             raise
@@ -95,42 +102,27 @@ class CharRNN:
                   settings: Optional[dict[str, Any]] = None, **train_options) -> "CharRNN":
         """Continue training this fitted model on a series of names, with small-set defaults; returns self.
 
-        settings override :data:`FINE_TUNE_DEFAULTS` (e.g. ``{"epochs": 40}``);
-        the architecture stays, the vocabulary grows by the series' new
-        characters, and the model records its parent.
+        The run's schedule is :data:`~chemgen.model.config.FINE_TUNE_DEFAULTS`
+        with ``settings`` over them (e.g. ``{"epochs": 40}``), never the parent's
+        own run; the architecture stays, the vocabulary grows by the series' new
+        characters, and the model records its parent. To add analogs of the
+        series' members, widen the names first (chemgen.chem.analogs.with_analogs).
         """
         from chemgen.model.train import TrainingInterrupted, fit
 
         start = self._check_fitted()
-        self.set_params(**{**FINE_TUNE_DEFAULTS, **(settings or {})})
+        config = fine_tuning(settings or {})
+        model = ModelConfig(**ModelConfig.of(start.config, self.weight_init).as_dict()
+                            | split_settings(settings or {})[0])  # a different architecture is refused by fit
+        self.set_params(**config.as_dict())
         parent = getattr(self, "source_", {"model": "a model fitted in this session"})
-        config = self.train_config()
-        names = self._with_analogs(names, train_options.get("log"))
         try:
-            result = fit(config, names, valid_names, init=start, **train_options)
+            result = fit(model, config, names, valid_names, init=start, **train_options)
         except TrainingInterrupted as stop:
             self._adopt(stop.result, parent)
             raise
         self._adopt(result, parent)
         return self
-
-    def _with_analogs(self, names: Sequence[str], log=None) -> Sequence[str]:
-        """The names and, with the ``analogs`` setting, that many verified analogs per name (see
-        chemgen.chem.analogs)."""
-        if not self.analogs:
-            return names
-        from chemgen.chem.analogs import MAX_SERIES, widen_names
-        from chemgen.model.train import validate_names
-
-        names = validate_names(names)  # bad input is reported before OPSIN starts
-
-        if len(names) > MAX_SERIES:
-            raise ConfigError(f"analogs={self.analogs} (--analogs; a fine-tuning default) widens small series only, at "
-                              f"most {MAX_SERIES:,} names, and this set has {len(names):,}: set analogs to 0")
-        extra = widen_names(list(names), self.analogs, self.random_state)
-        if log is not None:
-            log(f"{len(extra)} analogs (one or two edits away, named, OPSIN-checked) added to the {len(names)} names")
-        return list(names) + extra
 
     def _adopt(self, result, parent: Optional[dict[str, Any]] = None) -> None:
         self.learned_, self.training_info_, self.history_ = result.learned, result.training, result.history

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from chemgen.model.cells import Params
 from chemgen.errors import ConfigError
+from chemgen.model.cells import Params
 
 
 def clip(gradients: Params, max_value: float) -> Params:

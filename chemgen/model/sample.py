@@ -10,15 +10,14 @@ after a bounded number of batches.
 """
 from __future__ import annotations
 
-import math
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
 from chemgen.errors import ChemgenError, ConfigError
 from chemgen.model import network
 from chemgen.model.cells import Workspace
-from chemgen.model.config import seed
+from chemgen.model.config import SamplingConfig, seed
 from chemgen.model.grammar import BracketGrammar
 from chemgen.model.modelfile import Learned
 from chemgen.model.threads import Threads
@@ -43,28 +42,17 @@ def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def check_sampling_options(model: Learned, n: int, temperature: float, top_k: Optional[int], prefix: str,
-                           max_length: int, random_state: Optional[int] = None, grammar: bool = True,
-                           threads: int = 1) -> None:
-    """ConfigError in one line for a bad sampling option."""
-    if not isinstance(grammar, bool):
-        raise ConfigError(f"grammar must be True or False, not {grammar!r}")
-    if not _is_int(threads) or threads < 1:
-        raise ConfigError(f"threads must be a whole number of at least 1, not {threads!r}")
+def check_sampling_options(model: Learned, n: int, random_state: Optional[int] = None,
+                           **options: Any) -> SamplingConfig:
+    """The sampling options as a checked :class:`SamplingConfig`; ConfigError in one line for a bad one."""
     if not _is_int(n) or n < 0:
         raise ConfigError(f"number of names must be a non-negative integer, not {n!r}")
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < math.inf:
-        raise ConfigError(f"temperature must be a positive finite number, not {temperature!r}")
-    if top_k is not None and (not _is_int(top_k) or top_k < 1):
-        raise ConfigError(f"top-k must be a whole number of at least 1 (or None), not {top_k!r}")
-    if not isinstance(prefix, str):
-        raise ConfigError(f"prefix must be a string (\"\" for none), not {prefix!r}")
-    if not _is_int(max_length) or max_length < 1 or len(prefix) >= max_length:
-        raise ConfigError(f"max length {max_length!r} must be a whole number above the prefix length ({len(prefix)})")
+    config = SamplingConfig(**{k: v.item() if isinstance(v, np.generic) else v for k, v in options.items()})
     message = seed("random_state", int(random_state) if isinstance(random_state, np.integer) else random_state)
     if message:
         raise ConfigError(message)
-    model.vocab.check(prefix)
+    model.vocab.check(config.prefix)
+    return config
 
 
 def draw(logits: np.ndarray, temperature: float, top_k: Optional[int], uniforms: np.ndarray) -> np.ndarray:
@@ -170,7 +158,8 @@ def sample_names(model: Learned, n: int, temperature: float = 1.0, top_k: Option
     SamplingFailed when max_attempts batches give fewer than n names that end
     within max_length (the model's names are longer: raise max_length).
     """
-    check_sampling_options(model, n, temperature, top_k, prefix, max_length, random_state, grammar, threads)
+    check_sampling_options(model, n, random_state, temperature=temperature, top_k=top_k, prefix=prefix,
+                           max_length=max_length, grammar=grammar, threads=threads)
     samples, drawn = draw_names(model, n, temperature, top_k, prefix, max_length,
                                 np.random.default_rng(random_state), max_attempts, grammar, threads)
     if len(samples) < n:

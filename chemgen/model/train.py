@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import math
 import os
-import signal
-import threading
 import warnings
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from chemgen.errors import ChemgenError, ChemgenWarning, ConfigError, ModelFileError
-from chemgen.io.names import control_character
+from chemgen.errors import ChemgenError, ChemgenWarning, ConfigError
+from chemgen.io.names import validate_names
 from chemgen.io.progress import progress_bar
+from chemgen.model import checkpoint as checkpoints
 from chemgen.model import modelfile, network
+from chemgen.model.checkpoint import deferred_interrupt
 from chemgen.model.cells import Params, Workspace, init_scheme
-from chemgen.model.config import TrainConfig
+from chemgen.model.config import ModelConfig, TrainConfig
 from chemgen.model.modelfile import Learned
 from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, make_optimizer
@@ -60,6 +59,9 @@ class TrainResult:
     history: list[dict[str, Any]]
 
 
+CHECKPOINT_KEY = "checkpoint"  # the model file's meta key holding a training run's state
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training, after the checkpoint (if any) was written; carries the best model so far."""
 
@@ -70,22 +72,6 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 class TrainingDiverged(ChemgenError):
     """The loss became NaN or infinite; the files written before are kept."""
-
-
-def validate_names(names: Sequence[str], what: str = "training names") -> list[str]:
-    """Names as a list of non-empty strings without newlines; ConfigError otherwise."""
-    if isinstance(names, str):
-        raise ConfigError(f"{what} must be a list of names, not one string")
-    out = list(names)
-    for index, name in enumerate(out):
-        if not isinstance(name, str) or not name or "\n" in name:
-            raise ConfigError(f"{what}: item {index} ({name!r}) is not a non-empty one-line name")
-        if control_character(name):
-            raise ConfigError(f"{what}: item {index} ({name!r}) holds the control character "
-                              f"{control_character(name)!r}: names are one line of printable text")
-    if not out:
-        raise ConfigError(f"{what}: no names given")
-    return out
 
 
 def split_names(names: list[str], valid_fraction: float, rng: np.random.Generator) -> tuple[list[str], list[str]]:
@@ -222,6 +208,7 @@ def unigram_log_frequencies(vocab: Vocab, names: list[str]) -> np.ndarray:
 class Run:
     """One training run's moving parts."""
 
+    model: ModelConfig
     config: TrainConfig
     learned: Learned  # the current parameters
     best_params: Params
@@ -236,12 +223,19 @@ class Run:
         best = Learned(self.learned.config, self.best_params, self.learned.vocab, self.learned.fingerprint)
         return TrainResult(best, dict(self.training, **_figures(self.state)), self.state.history)
 
-    def save(self, path, params: Optional[Params] = None, **extra: Any) -> None:
-        training = dict(self.training, **_figures(self.state), history=modelfile.history_rows(self.state.history))
-        modelfile.write_model(path, self.learned, self.config.as_dict(), training, params, **extra)
+    def save(self, path, params: Optional[Params] = None) -> None:
+        modelfile.write_model(path, self.learned, self.settings(), self.training_figures(), params)
+
+    def settings(self) -> dict[str, Any]:
+        """What the model file stores of the run's settings: the model's, then the training's."""
+        return self.model.as_dict() | self.config.as_dict()
+
+    def training_figures(self) -> dict[str, Any]:
+        return dict(self.training, **_figures(self.state), history=modelfile.history_rows(self.state.history))
 
 
 def fit(
+    model: ModelConfig,
     config: TrainConfig,
     names: Sequence[str],
     valid_names: Optional[Sequence[str]] = None,
@@ -259,8 +253,8 @@ def fit(
     resume: a checkpoint to continue from (same names, same architecture).
     best_path: a model file rewritten whenever validation improves.
     log: called with one line per evaluation (None: silent).
-    init: a fitted model to start from (its architecture and parameters; its
-    vocabulary grows by the names' new characters).
+    init: a fitted model to start from (its architecture, which ``model`` must
+    match, and parameters; its vocabulary grows by the names' new characters).
     """
     names = validate_names(names)
     rng = np.random.default_rng(config.random_state)
@@ -274,8 +268,8 @@ def fit(
                       ChemgenWarning, stacklevel=3)
     if config.epochs:
         config = replace(config, steps=max(1, math.ceil(config.epochs * len(train_names) / config.batch_size)))
-    run = _prepare(config, train_names, valid_names, rng) if init is None else \
-        _prepare_from(init, config, train_names, valid_names, rng, log or (lambda _: None))
+    run = _prepare(model, config, train_names, valid_names, rng) if init is None else \
+        _prepare_from(init, model, config, train_names, valid_names, rng, log or (lambda _: None))
     if resume is not None:
         _restore(run, resume)
     data = run.learned.vocab.encode_padded(train_names)
@@ -289,24 +283,25 @@ def fit(
     return run.result()
 
 
-def _prepare(config: TrainConfig, train_names: list[str], valid_names: list[str], rng: np.random.Generator) -> Run:
+def _prepare(model: ModelConfig, config: TrainConfig, train_names: list[str], valid_names: list[str],
+             rng: np.random.Generator) -> Run:
     vocab = Vocab.from_names(train_names + valid_names)
-    net = NetConfig(config.cell, config.hidden_size, config.num_layers, vocab.size, config.dtype, config.embed)
-    init = init_scheme(config.weight_init)
+    net = model.net(vocab.size)
+    init = init_scheme(model.weight_init)
     params = network.init_params(net, rng, init)
     if init.get("output_bias") == "unigram":
         params["by"][:] = unigram_log_frequencies(vocab, train_names)
     learned = Learned(net, params, vocab, modelfile.name_hashes(train_names))
-    return Run(config, learned, _copy(learned.params), {"n_train": len(train_names), "n_valid": len(valid_names)},
-               rng, make_optimizer(config.optimizer, config.learning_rate))
+    return Run(model, config, learned, _copy(learned.params),
+               {"n_train": len(train_names), "n_valid": len(valid_names)}, rng,
+               make_optimizer(config.optimizer, config.learning_rate))
 
 
-def _prepare_from(init: Learned, config: TrainConfig, train_names: list[str], valid_names: list[str],
-                  rng: np.random.Generator, log: Callable[[str], None]) -> Run:
+def _prepare_from(init: Learned, model: ModelConfig, config: TrainConfig, train_names: list[str],
+                  valid_names: list[str], rng: np.random.Generator, log: Callable[[str], None]) -> Run:
     """A run that starts from a fitted model: same architecture, its parameters, a grown vocabulary."""
     net = init.config
-    ours = (config.cell, config.hidden_size, config.num_layers, config.dtype, config.embed)
-    if ours != (net.cell, net.hidden_size, net.num_layers, net.dtype, net.embed):
+    if model.net(net.vocab_size) != net:
         raise ConfigError(f"fine-tuning keeps the starting model's architecture ({net.cell}, {net.hidden_size} "
                           f"units, {net.num_layers} layers, {net.dtype}, embedding {net.embed}); do not change "
                           f"cell, hidden size, layers, dtype or embedding")
@@ -319,7 +314,7 @@ def _prepare_from(init: Learned, config: TrainConfig, train_names: list[str], va
             f"fresh, the rest are the starting model's")
     fingerprint = np.union1d(init.fingerprint, modelfile.name_hashes(train_names)).astype(np.uint64)
     learned = Learned(net, params, vocab, fingerprint)
-    return Run(config, learned, _copy(params), {"n_train": len(train_names), "n_valid": len(valid_names)},
+    return Run(model, config, learned, _copy(params), {"n_train": len(train_names), "n_valid": len(valid_names)},
                rng, make_optimizer(config.optimizer, config.learning_rate))
 
 
@@ -360,31 +355,6 @@ def _loop(run: Run, data, valid, checkpoint, checkpoint_every, best_path, log) -
         raise TrainingInterrupted(state.step, str(checkpoint) if checkpoint else None, run.result())
 
 
-class _Interrupt:
-    requested = False
-
-
-@contextmanager
-def deferred_interrupt() -> Iterator[_Interrupt]:
-    """Ctrl-C sets a flag that the loop reads between steps, so no step is cut in half.
-
-    Only the main thread can take signals; elsewhere Ctrl-C behaves as usual.
-    """
-    interrupt = _Interrupt()
-    if threading.current_thread() is not threading.main_thread():
-        yield interrupt
-        return
-
-    def request(signum, frame) -> None:
-        interrupt.requested = True
-
-    previous = signal.signal(signal.SIGINT, request)
-    try:
-        yield interrupt
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _evaluate(run: Run, valid, best_path, log) -> None:
     """Validation loss, the best-model check, and the seed's printout of sampled names."""
     state, learned = run.state, run.learned
@@ -420,14 +390,9 @@ def _figures(state: TrainState) -> dict[str, Any]:
 
 def save_checkpoint(run: Run, path) -> None:
     """The whole training state in one model file (loadable as a model: its params are the current ones)."""
-    arrays = {f"best/{k}": v for k, v in run.best_params.items()}
-    arrays.update({f"optim/{k}": v for k, v in run.optimizer.state().items()})
-    checkpoint = {
-        "state": asdict(run.state) | {"best_valid_loss": _json_float(run.state.best_valid_loss)},
-        "optimizer_t": run.optimizer.t,
-        "rng": run.rng.bit_generator.state,
-    }
-    run.save(path, extra_arrays=arrays, extra_meta={"checkpoint": checkpoint})
+    state = {"state": asdict(run.state) | {"best_valid_loss": _json_float(run.state.best_valid_loss)}}
+    checkpoints.save(path, run.learned, run.settings(), run.training_figures(), CHECKPOINT_KEY, state,
+                     run.optimizer, run.rng, arrays={f"best/{k}": v for k, v in run.best_params.items()})
 
 
 def _json_float(value: float) -> Optional[float]:
@@ -436,9 +401,8 @@ def _json_float(value: float) -> Optional[float]:
 
 def _restore(run: Run, path) -> None:
     """Load a checkpoint into a freshly prepared run; it must match names and architecture."""
-    arrays, meta = modelfile.read_npz(path)
-    if "checkpoint" not in meta:
-        raise ModelFileError(f"{path}: a model file, not a training checkpoint (no optimizer state)")
+    arrays, meta, ckpt = checkpoints.load(path, CHECKPOINT_KEY, "a model file, not a training checkpoint (no "
+                                                                "optimizer state)")
     ours = asdict(run.learned.config)
     theirs = asdict(NetConfig(**meta["config"]))  # (files older than a field get its default)
     if theirs != ours:
@@ -448,10 +412,7 @@ def _restore(run: Run, path) -> None:
         raise ConfigError(f"{path}: checkpoint was trained on other names (or another validation split)")
     run.learned.params = modelfile.learned_from(path, arrays, meta).params
     run.best_params = modelfile.learned_from(path, arrays, meta, prefix="best/").params
-    ckpt = meta["checkpoint"]
-    run.optimizer.load_state({k[len("optim/") :]: v for k, v in arrays.items() if k.startswith("optim/")},
-                             ckpt["optimizer_t"])
-    run.rng.bit_generator.state = ckpt["rng"]
+    checkpoints.restore_optimizer(arrays, ckpt, run.optimizer, run.rng)
     fields_ = dict(ckpt["state"])
     fields_["best_valid_loss"] = math.inf if fields_["best_valid_loss"] is None else fields_["best_valid_loss"]
     run.state = TrainState(**fields_)

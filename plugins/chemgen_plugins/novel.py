@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from chemgen.filters import Candidate, Verdict, parse_choice, parse_flag, parse_path
 from chemgen.chem.known import DEFAULT_INDEX, KnownIndex
+from chemgen.filters import Candidate, Verdict, parse_choice, parse_flag, parse_path
 
 MODES = ("novel", "known")
 

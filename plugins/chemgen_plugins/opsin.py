@@ -20,9 +20,8 @@ from typing import Any, Iterator, Optional
 
 from chemgen.chem import molecules as chem
 from chemgen.chem.casing import restore_case as restore
-from chemgen.filters import Candidate, Verdict, parse_flag, parse_seconds
 from chemgen.chem.opsin import DEFAULT_TIMEOUT, OpsinProcess, OpsinResult, opsin_available
-
+from chemgen.filters import Candidate, Verdict, parse_flag, parse_seconds
 
 PARSE_SLICE = 32  # names per OPSIN call inside a check: the next slice parses while this one becomes verdicts
 

@@ -132,7 +132,7 @@ class RDKitFilter:
             return Verdict(False, 0.0, f"sanitisation failed: {error}")
         annotations: dict[str, Any] = chem.compute_properties(mol, self.computed)
         if chem.SCAFFOLD in self.properties:
-            annotations[chem.SCAFFOLD] = chem.scaffold_of(mol)
+            annotations[chem.SCAFFOLD] = chem.murcko_scaffold(mol) or None
         if not candidate.inchikey:
             annotations["inchikey"] = chem.inchikey_of(mol)
         wrong = self.chemistry_problems(mol)

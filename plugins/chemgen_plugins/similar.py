@@ -55,7 +55,7 @@ def read_references(value: Any) -> list[tuple[str, Any]]:
 
 
 def _read_file(path: Path) -> list[tuple[str, Any]]:
-    from chemgen.io.molecules import input_format, read_records
+    from chemgen.chem.records import input_format, read_records
 
     if input_format(str(path)) in TABLE_FORMATS:
         return _read_records(path, read_records(str(path), input_format(str(path))))

@@ -148,9 +148,9 @@ def test_a_huge_n_is_refused_with_the_bound_and_why(capsys, tiny_model_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--filters", ""], "empty filter list"),
-    (["--temperature", "inf"], "must be positive and finite"),
+    (["--temperature", "inf"], "--temperature: temperature must be a positive finite number, not inf"),
     (["--seed", "-1"], "must be zero or more"),
-    (["--threads", "0"], "--threads: must be a positive integer"),
+    (["--threads", "0"], "--threads: threads must be a whole number of at least 1, not 0"),
 ])
 def test_bad_generate_flags(capsys, tiny_model_path, args, message):
     with pytest.raises(SystemExit) as info:
@@ -188,9 +188,9 @@ def test_the_table_escapes_control_and_escape_characters(capsys, tmp_path):
 
 
 def test_filter_streams_every_name_in_order(capsys, tmp_path, monkeypatch):
-    import chemgen.pipeline
+    import chemgen.generation.pipeline
 
-    monkeypatch.setattr(chemgen.pipeline, "CHECK_CHUNK", 7)
+    monkeypatch.setattr(chemgen.generation.pipeline, "CHECK_CHUNK", 7)
     names = [f"{'meth' * (i % 3 + 1)}ane" if i % 4 else f"junk{i}" for i in range(40)]
     path = tmp_path / "n.txt"
     path.write_text("\n".join(names) + "\n")
@@ -208,10 +208,10 @@ def test_filter_streams_every_name_in_order(capsys, tmp_path, monkeypatch):
 
 def test_filter_holds_one_chunk_at_a_time(tmp_path, monkeypatch):
     """The stage sees chunks of CHECK_CHUNK names, and rows are written before the input ends."""
-    import chemgen.pipeline
+    import chemgen.generation.pipeline
     from chemgen import Verdict, inject_filter
     from chemgen.filters import remove_injected
-    from chemgen.io import writers
+    from chemgen.output import writers
 
     seen = []
 
@@ -222,11 +222,11 @@ def test_filter_holds_one_chunk_at_a_time(tmp_path, monkeypatch):
             seen.append(len(candidates))
             return [Verdict(True) for _ in candidates]
 
-    monkeypatch.setattr(chemgen.pipeline, "CHECK_CHUNK", 10)
+    monkeypatch.setattr(chemgen.generation.pipeline, "CHECK_CHUNK", 10)
     inject_filter("counting", Counting)
     try:
         names = (f"name{i}" for i in range(35))
-        chunks = chemgen.pipeline.check_stream(names, filters="counting")
+        chunks = chemgen.generation.pipeline.check_stream(names, filters="counting")
         out = tmp_path / "out.jsonl"
         with open(out, "w") as handle:
             first = next(chunks)

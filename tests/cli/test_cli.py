@@ -58,7 +58,7 @@ def test_a_negative_name_floor_is_one_line_and_exit_2(names_file, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["generate", "--model", "/nonexistent/model.npz"], "does not exist"),
-    (["generate", "--temperature", "0"], "must be positive"),
+    (["generate", "--temperature", "0"], "must be a positive finite number"),
     (["score", "--model", "nosuchmodel", "-"], "shipped models"),
     (["train", "/nonexistent/names.txt", "--out", "x.npz"], "does not exist"),
     (["generate", "--format", "sdf", "--filters", "none"], "--output"),
@@ -114,7 +114,7 @@ def test_resume_of_a_checkpoint_older_than_the_learner_settings(names_file, tmp_
 def loaded_after(statement):
     """Which heavy modules a fresh interpreter has loaded after running ``statement``."""
     code = (f"import sys; {statement}; print(' '.join(sorted(m for m in ('numpy', 'rdkit', 'chemgen.goal.agent', "
-            f"'chemgen.pipeline') if m in sys.modules)))")
+            f"'chemgen.generation.pipeline') if m in sys.modules)))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.split()
@@ -122,5 +122,5 @@ def loaded_after(statement):
 
 def test_the_command_line_and_the_package_load_their_parts_on_first_use():
     assert loaded_after("import chemgen, chemgen.cli") == []
-    assert loaded_after("import chemgen.goal.config") == ["numpy"]  # the settings, not the agent
-    assert loaded_after("import chemgen; chemgen.generate") == ["chemgen.pipeline", "numpy"]
+    assert loaded_after("import chemgen.goal.config") == []  # the settings, not the agent (nor NumPy)
+    assert loaded_after("import chemgen; chemgen.generate") == ["chemgen.generation.pipeline", "numpy"]

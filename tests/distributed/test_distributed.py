@@ -17,9 +17,9 @@ distributed = pytest.importorskip("distributed")
 
 import chemgen  # noqa: E402
 from chemgen.cli import main  # noqa: E402
-from chemgen.distributed import task_seed  # noqa: E402
-from chemgen.filters import Collector  # noqa: E402
-from chemgen.pipeline import generate_shard  # noqa: E402
+from chemgen.generation.cluster import task_seed  # noqa: E402
+from chemgen.generation.collector import Collector  # noqa: E402
+from chemgen.generation.core import generate_shard  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -7,7 +7,7 @@ import pytest
 
 from chemgen import Verdict
 from chemgen.cli import main
-from chemgen.evaluate import diversity, evaluate, format_table, structure_figures
+from chemgen.evaluation.evaluate import diversity, evaluate, format_table, structure_figures
 from chemgen.filters import Candidate
 
 REFERENCE = ["ethanol", "propan-2-ol", "2-methylbutane", "hexanoic acid", "cyclohexanone", "pentanal",
@@ -70,7 +70,7 @@ def test_evaluate_command_writes_json(tiny_model_path, tmp_path, capsys):
 
 
 def test_benchmark_figures_of_a_set_against_itself():
-    from chemgen.evaluate import benchmark_figures
+    from chemgen.evaluation.evaluate import benchmark_figures
 
     smiles = ["c1ccc2ccccc2c1CCO", "c1ccc2ncccc2c1CN", "CC(=O)Nc1ccc(O)cc1", "c1ccccc1C(=O)O", "CCN(CC)c1ccc2ccccc2c1"]
     cands = []
@@ -86,8 +86,8 @@ def test_benchmark_figures_of_a_set_against_itself():
 
 
 def test_fcd_score_follows_guacamol_when_fcd_is_available(monkeypatch):
-    from chemgen import metrics
-    from chemgen.evaluate import benchmark_figures
+    from chemgen.evaluation import metrics
+    from chemgen.evaluation.evaluate import benchmark_figures
 
     smiles = ["CCO", "CCN", "c1ccccc1O", "CC(=O)O"]
     cands = [Candidate(s, smiles=s) for s in smiles]

@@ -1,4 +1,4 @@
-"""chemgen.metrics against values worked out by hand on sets of two to five molecules.
+"""chemgen.evaluation.metrics against values worked out by hand on sets of two to five molecules.
 
 Fingerprint facts the expected values rest on (Morgan radius 2, checked in the first test):
 methane ``C`` and water ``O`` set one bit each, different bits, so T(C, O) = 0; ethane ``CC``
@@ -15,7 +15,7 @@ import pytest
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
-from chemgen import metrics as M
+from chemgen.evaluation import metrics as M
 
 
 def _rdkit_tanimoto(a: str, b: str, bits: int = 1024) -> float:

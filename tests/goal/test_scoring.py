@@ -8,7 +8,7 @@ from chemgen.errors import ChemgenError, ConfigError
 from chemgen.filters import Candidate, remove_injected
 tomllib = pytest.importorskip("tomllib")
 
-from chemgen.scoring import (
+from chemgen.goal.scoring import (
     Component, ScoringFunction, clip, components_from_spec, double_sigmoid, reverse_sigmoid, scoring_from_table,
     sigmoid, split_component,
 )

@@ -6,9 +6,10 @@ import pytest
 
 from chemgen import ChemgenError, to_frame
 from chemgen.chem.molecules import compute_properties, mol_from_smiles
-from chemgen.filters import Candidate, Collector, Verdict
-from chemgen.filters.stage import FilterStats
-from chemgen.io import writers
+from chemgen.filters import Candidate, Verdict
+from chemgen.generation.collector import Collector
+from chemgen.filters.contract import FilterStats
+from chemgen.output import writers
 
 pd = pytest.importorskip("pandas", reason="pandas is the notebook extra")
 

@@ -7,7 +7,7 @@ import pytest
 from chemgen import CharRNN
 from chemgen.cli import main
 from chemgen.errors import ConfigError
-from chemgen.io import writers
+from chemgen.output import writers
 from chemgen.model import modelfile
 
 from test_frames import results  # noqa: E402  (same folder)

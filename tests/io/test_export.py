@@ -1,4 +1,4 @@
-"""chemgen.io.writers: table, CSV, JSONL, SDF and grid images of ranked candidates."""
+"""chemgen.output.writers: table, CSV, JSONL, SDF and grid images of ranked candidates."""
 import csv
 import io
 import json
@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from rdkit import Chem
 
-from chemgen.io import writers as export
+from chemgen.output import writers as export
 from chemgen.chem.molecules import PROPERTY_NAMES
 from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, Verdict

@@ -2,7 +2,7 @@
 import pytest
 
 from chemgen.errors import ConfigError
-from chemgen.io.molecules import input_format, read_records
+from chemgen.chem.records import input_format, read_records
 
 
 def test_formats_follow_the_extension_unless_given():

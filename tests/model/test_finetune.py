@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from chemgen import CharRNN
-from chemgen.chem.analogs import widen_names
+from chemgen.chem.analogs import widen_names, with_analogs
 from chemgen.errors import ConfigError
 from chemgen.model import network
 
@@ -57,28 +57,39 @@ def test_cli_fine_tunes_on_molecules_and_reports_bad_records(tiny_model_path, tm
     assert CharRNN.load(out).training_info_["parent"]["model"] == str(tiny_model_path)
 
 
-def test_fine_tune_widens_the_series_with_verified_analogs(tiny_model_path):
+def test_fine_tune_learns_from_the_series_widened_with_verified_analogs(tiny_model_path):
     series = ["2-methylphenol", "2-chlorophenol", "2-bromophenol"]
     lines = []
-    settings = {"analogs": 2, "epochs": 1, "batch_size": 4, "random_state": 0}
-    model = CharRNN.load(tiny_model_path).fine_tune(series, settings=settings, log=lines.append)
+    names = with_analogs(series, 2, random_state=0, log=lines.append)
+    model = CharRNN.load(tiny_model_path).fine_tune(names, settings={"epochs": 1, "batch_size": 4, "random_state": 0})
     info = model.training_info_
-    assert info["n_train"] + info["n_valid"] == 3 + 6 and model.analogs == 2
+    assert names[:3] == series and info["n_train"] + info["n_valid"] == 3 + 6
     assert any("6 analogs" in line for line in lines)
     analogs = widen_names(series, 2, random_state=0)  # the same draw: same names, same seed
-    assert len(analogs) == 6 and not set(analogs) & set(series)
+    assert names[3:] == analogs and len(analogs) == 6 and not set(analogs) & set(series)
     assert model.in_training(analogs).sum() >= 4  # those not held out for early stopping are training names
 
 
 def test_analogs_are_a_fine_tuning_default_and_off_for_training_from_scratch():
-    from chemgen.model.config import FINE_TUNE_DEFAULTS, defaults
+    from chemgen.chem.analogs import FINE_TUNE_ANALOGS, AnalogConfig
 
-    assert FINE_TUNE_DEFAULTS["analogs"] > 0 and defaults()["analogs"] == 0
+    assert FINE_TUNE_ANALOGS == 10
+    assert AnalogConfig().per_name(fine_tuning=True) == 10 and AnalogConfig().per_name(fine_tuning=False) == 0
+    assert AnalogConfig(analogs=3).per_name(fine_tuning=True) == 3
 
 
-def test_a_large_set_is_not_widened_by_default(tiny_model_path, monkeypatch):
+def test_fine_tuning_takes_its_schedule_from_the_fine_tuning_defaults_not_the_parent(tiny_model_path, tmp_path):
+    parent = CharRNN.load(tiny_model_path).set_params(warmup=200, steps=24000, threads=2, epochs=0.0)
+    parent.save(tmp_path / "parent.npz")
+    model = CharRNN.load(tmp_path / "parent.npz").fine_tune(SERIES, settings={"random_state": 0})
+    assert (model.warmup, model.threads, model.epochs, model.learning_rate) == (0, 1, 10.0, 1e-3)
+    info = model.training_info_
+    assert info["steps_done"] == -(-10 * info["n_train"] // 16)  # 10 passes of batches of 16, not 24,000 steps
+
+
+def test_a_large_set_is_not_widened(monkeypatch):
     import chemgen.chem.analogs as analogs
 
     monkeypatch.setattr(analogs, "MAX_SERIES", 4)
     with pytest.raises(ConfigError, match="widens small series only, at most 4 names, and this set has 5"):
-        CharRNN.load(tiny_model_path).fine_tune(SERIES[:5])
+        analogs.with_analogs(SERIES[:5], 10)

@@ -14,8 +14,8 @@ def test_annotates_the_standard_name_and_never_rejects():
 
 
 def test_the_html_page_shows_it(tmp_path):
-    from chemgen.filters import Results
-    from chemgen.io import writers
+    from chemgen.generation.collector import Results
+    from chemgen.output import writers
 
     cand = Candidate("acetylsalicylic acid", smiles="CC(=O)Oc1ccccc1C(=O)O")
     apply_filters(build_filters("canonical"), [cand])

@@ -51,9 +51,11 @@ def _text_target(target: Target) -> Iterator[IO[str]]:
 
 def field_names(cands: list[Candidate]) -> list[str]:
     """The shared CSV/JSONL columns: base fields, RDKit properties, then other annotations."""
-    seen = {key for c in cands for key in c.properties}
-    extra = sorted(seen - set(BASE_FIELDS) - set(chem.PROPERTY_NAMES))
-    return list(BASE_FIELDS) + list(chem.PROPERTY_NAMES) + extra
+    return _fields({key for c in cands for key in c.properties})
+
+
+def _fields(keys: set[str]) -> list[str]:
+    return list(BASE_FIELDS) + list(chem.PROPERTY_NAMES) + sorted(keys - set(BASE_FIELDS) - set(chem.PROPERTY_NAMES))
 
 
 def to_record(cand: Candidate, rank: int) -> dict[str, Any]:
@@ -97,25 +99,12 @@ def _csv_cell(value: Any) -> str:
 
 def write_csv(cands: list[Candidate], target: Target) -> int:
     """CSV with a header row of :func:`field_names`; returns the number of rows."""
-    fields = field_names(cands)
-    with _text_target(target) as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(fields)
-        for rank, cand in enumerate(cands, 1):
-            record = to_record(cand, rank)
-            writer.writerow([_csv_cell(record.get(field)) for field in fields])
-    return len(cands)
+    return write_stream([cands], target, "csv")
 
 
 def write_jsonl(cands: list[Candidate], target: Target) -> int:
     """One JSON object per line, keys in :func:`field_names` order; returns the number of lines."""
-    fields = field_names(cands)
-    with _text_target(target) as out:
-        for rank, cand in enumerate(cands, 1):
-            record = to_record(cand, rank)
-            line = {field: record.get(field) for field in fields}
-            out.write(json.dumps(line, ensure_ascii=False, allow_nan=False, default=str) + "\n")
-    return len(cands)
+    return write_stream([cands], target, "jsonl")
 
 
 def write_names(cands: list[Candidate], target: Target) -> int:
@@ -271,8 +260,8 @@ def wrap_legend(name: str, cell_width: int, max_lines: int = 3) -> str:
 
 
 def write_html(cands: list[Candidate], target: Target) -> int:
-    """A self-contained HTML page (chemgen.io.html): sortable table, structures, settings, pass rates."""
-    from chemgen.io.html import write_page
+    """A self-contained HTML page (chemgen.output.html): sortable table, structures, settings, pass rates."""
+    from chemgen.output.html import write_page
 
     return write_page(cands, target)
 
@@ -359,7 +348,7 @@ def _stream_csv(chunks: Iterable[list[Candidate]], out: IO[str]) -> int:
                 record = to_record(cand, count)
                 keys.update(record)
                 spool.write(json.dumps(record, default=str) + "\n")
-        fields = list(BASE_FIELDS) + list(chem.PROPERTY_NAMES) + sorted(keys - set(BASE_FIELDS) - set(chem.PROPERTY_NAMES))
+        fields = _fields(keys)
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(fields)
         spool.seek(0)

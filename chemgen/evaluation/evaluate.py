@@ -12,9 +12,7 @@ names get the same figures, as the ceiling.
 """
 from __future__ import annotations
 
-import json
 import math
-import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -107,7 +105,7 @@ def _keys_of_file(stage: FilterStage, train_file: str) -> set[str]:
     """The InChIKeys of a training file's structures (SMILES by RDKit, names by the index, then OPSIN)."""
     from chemgen.chem.known import KnownIndex
     from chemgen.chem.molecules import inchikey_of, mol_from_smiles
-    from chemgen.io.molecules import input_format, read_records
+    from chemgen.chem.records import input_format, read_records
 
     keys, unknown, index = set(), [], None
     for record in read_records(train_file, input_format(train_file)):
@@ -176,7 +174,7 @@ def evaluate_checked(model, samples: int = 10000, reference: Optional[Sequence[s
 
 def benchmark_figures(sampled: list[Candidate], reference: list[Candidate]) -> dict[str, Any]:
     """MOSES's metrics and GuacaMol's KL-divergence score of the valid samples' structures against the reference's."""
-    from chemgen import metrics
+    from chemgen.evaluation import metrics
 
     generated = [c.smiles for c in sampled if c.passed and c.smiles]
     known = [c.smiles for c in reference if c.passed and c.smiles]
@@ -220,38 +218,3 @@ def format_table(result: dict[str, Any]) -> str:
     lines.append(f"({result['samples']} samples at temperature {result['temperature']}; "
                  f"structural novelty against {result['structures_novel_against']})")
     return "\n".join(lines)
-
-
-def evaluate_cli(args) -> int:
-    from chemgen.io.atomic import check_writable
-    from chemgen.io.names import read_training_names
-    from chemgen.model.estimator import load
-
-    if args.json_out and args.json_out != "-":
-        check_writable(args.json_out, "--json")
-    report = getattr(args, "report", None)
-    if report:
-        check_writable(report, "--report")
-        from chemgen.report import check_report_dependencies
-
-        check_report_dependencies()
-    model = load(args.model)
-    reference = read_training_names(args.reference) if args.reference else None
-    result, checked, checked_reference = evaluate_checked(model, args.samples, reference, args.temperature, args.seed,
-                                                          args.train, args.grammar)
-    print(format_table(result))
-    if report:
-        from chemgen.model.estimator import resolve_model
-        from chemgen.report import write_evaluation_report
-
-        write_evaluation_report(report, result, checked, checked_reference, model,
-                                str(resolve_model(args.model)), args.reference)
-        print(f"chemgen: wrote the report to {report}", file=sys.stderr)
-    if args.json_out == "-":
-        print(json.dumps(result, indent=2))
-    elif args.json_out:
-        from chemgen.io.atomic import atomic_text
-
-        with atomic_text(args.json_out) as handle:
-            json.dump(result, handle, indent=2)
-    return 0

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from chemgen.chem import molecules as chem
 from chemgen.errors import ChemgenError
-from chemgen.io.writers import field_names, to_record
+from chemgen.output.writers import field_names, to_record
 
 if TYPE_CHECKING:
     from chemgen.filters import Candidate

@@ -19,11 +19,11 @@ import os
 from typing import Any, Optional, Sequence
 
 from chemgen.chem import molecules as chem
-from chemgen.evaluate import FIGURES, figure_text
+from chemgen.evaluation.evaluate import FIGURES, figure_text
 from chemgen.filters import Candidate
 from chemgen.io.atomic import atomic_text
-from chemgen.io.frames import require
-from chemgen.io.html import esc, key_value_table, page, structure_grid, table
+from chemgen.output.frames import require
+from chemgen.output.html import esc, key_value_table, page, structure_grid, table
 
 GENERATED, REFERENCE = "#2f6fb2", "#d9822b"
 GRID_SIZE = 24  # sampled structures drawn in the report

@@ -12,8 +12,8 @@ from typing import Optional
 
 from chemgen.chem.namer import name_molecules
 from chemgen.chem.opsin import OpsinProcess
+from chemgen.chem.records import Record, input_format, read_records
 from chemgen.errors import ConfigError
-from chemgen.io.molecules import Record, input_format, read_records
 
 CHUNK = 500
 

@@ -28,9 +28,10 @@ from collections import Counter
 from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
-from rdkit import Chem, rdBase
-from rdkit.Chem import BRICS, Descriptors, rdFingerprintGenerator  # noqa: F401 (BRICS registers the rules)
-from rdkit.Chem.Scaffolds import MurckoScaffold
+from rdkit import Chem
+from rdkit.Chem import BRICS, Descriptors  # noqa: F401 (BRICS registers the rules)
+
+from chemgen.chem.molecules import canonical_smiles, fingerprint_array, murcko_scaffold, ring_count, to_mol
 
 Mol = Chem.Mol
 MOSES_RADIUS, MOSES_BITS = 2, 1024  # Morgan fingerprints of MOSES's SNN and IntDiv
@@ -43,33 +44,6 @@ _DESCRIPTORS = dict(Descriptors.descList)
 
 
 # ---------------------------------------------------------------- molecules
-
-
-def to_mol(smiles_or_mol: Any) -> Optional[Mol]:
-    """An RDKit molecule for a SMILES string or a molecule; None when it is not a valid one."""
-    if isinstance(smiles_or_mol, Mol):
-        return smiles_or_mol
-    if not isinstance(smiles_or_mol, str) or not smiles_or_mol:
-        return None
-    quiet = rdBase.BlockLogs()  # noqa: F841 - RDKit's messages about invalid SMILES stay silent while it lives
-    try:
-        mol = Chem.MolFromSmiles(smiles_or_mol)
-        if mol is not None:
-            Chem.SanitizeMol(mol)
-        return mol
-    except Exception:  # noqa: BLE001 - any RDKit failure means "not valid"
-        return None
-
-
-def canonical_smiles(smiles_or_mol: Any, stereo: bool = True) -> Optional[str]:
-    """RDKit's canonical SMILES (with or without stereo), or None for an invalid molecule."""
-    mol = to_mol(smiles_or_mol)
-    if mol is None:
-        return None
-    try:
-        return Chem.MolToSmiles(mol, isomericSmiles=stereo) or None
-    except Exception:  # noqa: BLE001
-        return None
 
 
 def valid_mols(molecules: Iterable[Any]) -> list[Mol]:
@@ -114,9 +88,7 @@ def novelty(generated: Sequence[Any], training: Iterable[Any]) -> float:
 
 def fingerprints(molecules: Iterable[Any], radius: int = MOSES_RADIUS, n_bits: int = MOSES_BITS) -> np.ndarray:
     """Morgan bit vectors of the valid molecules as a ``(n, n_bits)`` uint8 array."""
-    generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
-    rows = [generator.GetFingerprintAsNumPy(m) for m in valid_mols(molecules)]
-    return np.array(rows, dtype=np.uint8).reshape(len(rows), n_bits)
+    return fingerprint_array(valid_mols(molecules), radius, n_bits)
 
 
 def _tanimoto_blocks(a: np.ndarray, b: np.ndarray, block: int = 1024):
@@ -183,12 +155,8 @@ def scaffolds(molecules: Iterable[Any], min_rings: int = 2) -> Counter:
     """Counts of Bemis-Murcko scaffolds (canonical SMILES) with at least ``min_rings`` rings."""
     counts: Counter = Counter()
     for mol in valid_mols(molecules):
-        try:
-            scaffold = MurckoScaffold.GetScaffoldForMol(mol)
-        except Exception:  # noqa: BLE001
-            continue
-        smiles = Chem.MolToSmiles(scaffold)
-        if smiles and scaffold.GetRingInfo().NumRings() >= min_rings:
+        smiles = murcko_scaffold(mol)
+        if smiles and ring_count(Chem.MolFromSmiles(smiles)) >= min_rings:
             counts[smiles] += 1
     return counts
 

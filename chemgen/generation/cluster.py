@@ -2,7 +2,7 @@
 
     from dask.distributed import Client
     client = Client("tcp://head:8786")                         # or Client(LocalCluster(...))
-    chemgen.generate(n=100_000, filters="opsin,rdkit", seed=0, client=client)
+    chemgen.generate(n=100_000, filters="opsin,rdkit", seed=0, client=client)   # the front door checks, then runs here
 
 A run is split into tasks of ``task_size`` names (2,000 by default: a task's
 overhead is about a millisecond, a few thousand names take seconds). Task i
@@ -20,8 +20,11 @@ unfinished tasks; Dask runs them again elsewhere.
 
 The client keeps, per distinct structure, only what dedupe and ranking need
 (key, name, log-likelihoods, where the full candidate lies) and spools the
-candidates to a temporary file (:class:`Spool`), so its memory grows by a few
-hundred bytes per candidate, not by the candidates themselves.
+candidates to a temporary file (a collector with a :class:`SpoolStore`), so its
+memory grows by a few hundred bytes per candidate, not by the candidates themselves.
+
+Settings are checked by the front door (chemgen.generation.pipeline) before a
+run reaches this module.
 
 A filter class with ``shared = True`` (the PubChem filter) runs once per
 cluster: one worker hosts it as a Dask actor, and every worker's stage sends
@@ -33,22 +36,21 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import pickle
-import tempfile
 import threading
 import uuid
-from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
 import numpy as np
 
-from chemgen.errors import ChemgenError, ConfigError, FilterError
-from chemgen.filters import Candidate, Collector, FilterStage, FilterStats, Results, check_rank_by, rank
-from chemgen.filters.collector import _better, structure_key
-from chemgen.filters.loading import discover_filters, parse_spec, spec_list
+from chemgen.errors import ChemgenError, ConfigError
+from chemgen.filters import Candidate, FilterStage, FilterStats
+from chemgen.filters.loading import discover_filters, find_entry, parse_spec, spec_list
 from chemgen.filters.stage import DEFAULT_FILTERS, run_filter
+from chemgen.generation.collector import Collector, SpooledResults, SpoolStore
+from chemgen.generation.core import generate_shard, to_candidates
 from chemgen.io.progress import progress_bar
+from chemgen.model.config import SamplingConfig
 from chemgen.model.estimator import CharRNN
 
 TASK_SIZE = 2000  # names per task
@@ -161,21 +163,15 @@ class Shard:
     stats: dict[str, FilterStats] = field(default_factory=dict)
 
 
-def generate_task(run: str, index: int, seed: int, tries: int, sampling: dict[str, Any], dedupe: bool) -> Shard:
+def generate_task(run: str, index: int, seed: int, tries: int, sampling: SamplingConfig, dedupe: bool) -> Shard:
     """Sample ``tries`` names with ``seed``, filter them, collect the survivors (runs on a worker)."""
-    from chemgen.pipeline import survivor_batches
-
     plugin = _plugin(run)
-    collector = Collector(dedupe)
-    for _ in survivor_batches(plugin.model, plugin.stage(), collector, None, tries, sampling, seed):
-        pass
+    collector = generate_shard(plugin.model, tries, seed, dedupe=dedupe, stage=plugin.stage(), **sampling.as_dict())
     return Shard(index, collector)
 
 
 def check_task(run: str, index: int, names: list[str]) -> Shard:
     """Verdicts for a chunk of names, in order (runs on a worker)."""
-    from chemgen.pipeline import to_candidates
-
     plugin = _plugin(run)
     candidates = to_candidates(names, plugin.model)
     stage = plugin.stage()
@@ -210,14 +206,11 @@ class SharedFilter:
         return self.actor.check(candidates).result()
 
 
-def is_shared(spec: Any, installed: Optional[dict] = None) -> bool:
-    """Does this filter spec name a filter class marked ``shared = True``?"""
+def is_shared(spec: Any, installed: dict) -> bool:
+    """Does this filter spec name a filter class marked ``shared = True``? (An unknown name is a FilterError.)"""
     if not isinstance(spec, str):
         return bool(getattr(spec, "shared", False))
-    name, _ = parse_spec(spec)
-    entry = installed.get(name) if installed is not None else None
-    if entry is None:
-        return False
+    entry = find_entry(parse_spec(spec)[0], installed)
     try:
         return bool(getattr(entry.load(), "shared", False))
     except ChemgenError:
@@ -229,14 +222,12 @@ def hosted_filters(client: Any, filters: Any, filter_options: Mapping[str, Any])
     """The run's filter list with each shared filter replaced by a stand-in for one actor on the cluster."""
     specs = spec_list(filters)
     installed = discover_filters() if any(isinstance(s, str) for s in specs) else {}
-    for spec in specs:  # an unknown name fails here, in one line, not on every worker
-        if isinstance(spec, str) and parse_spec(spec)[0] not in installed:
-            raise FilterError(f"unknown filter {parse_spec(spec)[0]!r}; installed filters: {', '.join(sorted(installed))}")
+    shared = [is_shared(spec, installed) for spec in specs]  # an unknown name fails here, once, not on every worker
     env = {k: os.environ[k] for k in SHARED_ENV if k in os.environ}
     hosts, result = [], []
     try:
-        for spec in specs:
-            if not is_shared(spec, installed):
+        for spec, is_shared_spec in zip(specs, shared):
+            if not is_shared_spec:
                 result.append(spec)
                 continue
             actor = client.submit(SharedFilterHost, spec, dict(filter_options), env, actor=True, pure=False).result()
@@ -269,130 +260,20 @@ def _in_flight(client: Any) -> int:
     return max(2, 2 * sum(client.nthreads().values()))
 
 
-# ---------------------------------------------------------------- the client's side: spooled results
-
-
-class _Ref:
-    """What the client keeps of a candidate: enough to dedupe and rank, and where the rest lies."""
-
-    __slots__ = ("name", "logp", "logp_per_char", "offset")
-
-    def __init__(self, name: str, logp: Optional[float], logp_per_char: Optional[float], offset: int):
-        self.name, self.logp, self.logp_per_char, self.offset = name, logp, logp_per_char, offset
-
-
-class Spool:
-    """Candidates pickled to an anonymous temporary file, read back by offset."""
-
-    def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(prefix="chemgen-spool-")
-
-    def put(self, candidate: Candidate) -> _Ref:
-        self.file.seek(0, os.SEEK_END)
-        offset = self.file.tell()
-        pickle.dump(candidate, self.file, protocol=pickle.HIGHEST_PROTOCOL)
-        return _Ref(candidate.name, candidate.logp, candidate.logp_per_char, offset)
-
-    def get(self, ref: _Ref) -> Candidate:
-        self.file.seek(ref.offset)
-        return pickle.load(self.file)
-
-    def close(self) -> None:
-        self.file.close()
-
-
-class SpooledCollector:
-    """A :class:`Collector` whose candidates live in a :class:`Spool`: same dedupe, counts and ranking."""
-
-    def __init__(self, dedupe: bool = True):
-        self.dedupe, self.spool = dedupe, Spool()
-        self.by_key: dict[Any, _Ref] = {}
-        self.duplicates = self.tried = 0
-        self.filter_stats: dict[str, FilterStats] = {}
-
-    def __len__(self) -> int:
-        return len(self.by_key)
-
-    def merge_in(self, other: Collector) -> None:
-        """Fold a shard's collector in (as Collector.merge does)."""
-        self.tried += other.tried
-        self.duplicates += other.duplicates
-        for name, s in other.filter_stats.items():
-            self.filter_stats.setdefault(name, FilterStats()).add(s)
-        for candidate in other.by_key.values():
-            if not self.dedupe:
-                self.by_key[len(self.by_key)] = self.spool.put(candidate)
-                continue
-            key = structure_key(candidate)
-            kept = self.by_key.get(key)
-            if kept is not None:
-                self.duplicates += 1
-                if not _better(candidate, kept):
-                    continue
-            self.by_key[key] = self.spool.put(candidate)
-
-    def results(self, n: Optional[int] = None, rank_by: str = "logp") -> "SpooledResults":
-        """The best n, ranked, read from the spool as they are used."""
-        refs = rank(self.by_key.values(), rank_by)
-        self.by_key = {}  # the ranking keeps what it needs
-        out = SpooledResults(self.spool, refs if n is None else refs[:n])
-        out.tried, out.duplicates = self.tried, self.duplicates
-        out.filter_stats = self.filter_stats
-        return out
-
-
-class SpooledResults(SequenceABC):
-    """Ranked candidates read from a spool on access: a read-only list for writers, with Results' counts."""
-
-    tried: int = 0
-    duplicates: int = 0
-    tasks: int = 0  # tasks whose shards make up the result (generate)
-
-    def __init__(self, spool: Spool, refs: list[_Ref]):
-        self.spool, self.refs = spool, refs
-        self.filter_stats: dict[str, FilterStats] = {}
-
-    def __len__(self) -> int:
-        return len(self.refs)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self.spool.get(ref) for ref in self.refs[index]]
-        return self.spool.get(self.refs[index])
-
-    def __iter__(self) -> Iterator[Candidate]:
-        for ref in self.refs:
-            yield self.spool.get(ref)
-
-    summary = Results.summary
-
-    def to_results(self) -> Results:
-        """Every candidate in memory, as a :class:`Results` list."""
-        results = Results(list(self))
-        results.tried, results.duplicates, results.filter_stats = self.tried, self.duplicates, self.filter_stats
-        return results
-
-    def close(self) -> None:
-        self.spool.close()
-
-
 # ---------------------------------------------------------------- generate and check on a cluster
 
 
-def generate_on(client: Any, n: int, model: CharRNN, filters: Any = DEFAULT_FILTERS,
-                sampling: Optional[dict[str, Any]] = None, seed: Optional[int] = None, rank_by: str = "logp",
-                max_tries: Optional[int] = None, dedupe: bool = True,
+def generate_on(client: Any, n: int, model: CharRNN, filters: Any, sampling: SamplingConfig,
+                seed: Optional[int], rank_by: str, max_tries: int, dedupe: bool = True,
                 filter_options: Optional[Mapping[str, Any]] = None, task_size: int = TASK_SIZE) -> SpooledResults:
-    """n ranked candidates from the cluster behind ``client`` (see the module docstring for the rules)."""
+    """n ranked candidates from the cluster behind ``client`` (settings checked by the pipeline; see the module
+    docstring for the rules)."""
     require_dask()
-    check_rank_by(rank_by)
     if not isinstance(task_size, int) or task_size < 1:
         raise ConfigError(f"task_size must be a positive integer, not {task_size!r}")
-    sampling = dict(dict(temperature=1.0, top_k=None, prefix="", max_length=200, grammar=True), **(sampling or {}))
-    max_tries = max_tries or 20 * n + 1000
     n_tasks = math.ceil(max_tries / task_size) if n > 0 else 0
     entropy = int(np.random.SeedSequence(seed).entropy)
-    collector = SpooledCollector(dedupe)
+    collector = Collector(dedupe, store=SpoolStore())
     with registered_run(client, model, filters, filter_options or {}) as run:
         def submit(index: int) -> Any:
             tries = min(task_size, max_tries - index * task_size)
@@ -403,7 +284,7 @@ def generate_on(client: Any, n: int, model: CharRNN, filters: Any = DEFAULT_FILT
                          lambda shard: collector.merge_in(shard.collector),
                          progress_bar(total=n, desc="generating", unit="name"),
                          lambda bar: _show(bar, min(n, len(collector)), collector.tried))
-    results = collector.results(n, rank_by)
+    results = collector.spooled_results(n, rank_by)
     results.tasks = merged
     return results
 
@@ -413,7 +294,7 @@ def check_on(client: Any, names: Iterable[str], filters: Any = DEFAULT_FILTERS, 
     """Every name's verdicts from the cluster, in input order (candidates spooled on the client)."""
     require_dask()
     chunks = _chunks(names, task_size)
-    spool, refs, stats = Spool(), [], {}
+    store, refs, stats = SpoolStore(), [], {}
     with registered_run(client, model, filters, filter_options or {}) as run:
         def submit(index: int) -> Any:
             chunk = next(chunks, None)
@@ -421,13 +302,13 @@ def check_on(client: Any, names: Iterable[str], filters: Any = DEFAULT_FILTERS, 
                                                             key=f"{run}-{index}")
 
         def take(shard: Shard) -> None:
-            refs.extend(spool.put(c) for c in shard.candidates)
+            refs.extend(store.put(c) for c in shard.candidates)
             for name, s in shard.stats.items():
                 stats.setdefault(name, FilterStats()).add(s)
 
         _stream(client, None, submit, lambda: False, take, progress_bar(desc="checking", unit="name"),
                 lambda bar: _show(bar, len(refs), len(refs)))
-    results = SpooledResults(spool, refs)
+    results = SpooledResults(store, refs)
     results.tried, results.filter_stats = len(refs), stats
     return results
 

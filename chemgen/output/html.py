@@ -10,19 +10,17 @@ inline, so a page opens offline and can be mailed as one file.
 - :func:`write_page`: the ``--format html`` writer: a sortable table of the
   candidates with a structure per row, the run's settings and filter pass rates.
 - :func:`page`, :func:`table`, :func:`key_value_table`: building blocks the
-  evaluation report (chemgen.report) shares.
+  evaluation report (chemgen.evaluation.report) shares.
 """
 from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from chemgen.chem import molecules as chem
+from chemgen.filters.contract import Candidate, use_html_renderer
 from chemgen.io.atomic import atomic_text
-
-if TYPE_CHECKING:
-    from chemgen.filters import Candidate
 
 NOTEBOOK_ROWS = 50  # rows a notebook shows before "... and N more"
 
@@ -228,7 +226,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequen
 
 def page(title: str, body: str, script: bool = True) -> str:
     """A complete, self-contained HTML document (inline CSS, the sorting script when asked)."""
-    from chemgen import __version__
+    from chemgen.version import __version__
 
     js = f"<script>{SORT_SCRIPT}</script>" if script else ""
     return (
@@ -447,3 +445,6 @@ def write_page(cands: Sequence[Candidate], target: Any) -> int:
         with atomic_text(target) as out:
             out.write(text)
     return len(cands)
+
+
+use_html_renderer(candidate_html)  # a Candidate shown in a notebook draws itself through this module

@@ -1,0 +1,1 @@
+"""Everything that renders candidates: writers (table, CSV, JSON Lines, SDF, images), HTML pages, DataFrames."""
