@@ -134,3 +134,13 @@ def test_readme_states_the_same_order():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     order = "io → model → chem → filters → plugins → output → generation → evaluation → goal → cli"
     assert order in text, "README's Architecture section must give the import order as LAYERS does"
+
+
+def test_every_package_folder_ships():
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = {p.strip() for p in config["options"]["packages"].replace("\n", ",").split(",") if p.strip()}
+    folders = {m for m, path in MODULES.items() if path.name == "__init__.py"}
+    assert folders == listed, f"setup.cfg packages differ from the package folders: {sorted(folders ^ listed)}"
