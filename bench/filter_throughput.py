@@ -106,6 +106,7 @@ def py2opsin_per_name(names: list[str], folder: str) -> float:
     return len(names) / (time.perf_counter() - start)
 
 
+CLI = "import sys, chemgen.cli; sys.exit(chemgen.cli.main())"  # the chemgen command, with this Python
 GENERATE = ["generate", "-n", "{n}", "--filters", "suffix,opsin,rdkit"]  # the end-to-end command timed
 OUTPUTS = {  # how its output is read: on a terminal it prints a table, in a pipe CSV with every property
     "on a terminal (table)": True,
@@ -122,7 +123,7 @@ def time_generate(n: int, terminal: bool, seed: int) -> tuple[float, str]:
     import subprocess
     import threading
 
-    command = [sys.executable, "-c", "import sys, chemgen.cli; sys.exit(chemgen.cli.main())", *(a.format(n=n) for a in GENERATE), "--seed", str(seed)]
+    command = [sys.executable, "-c", CLI, *(a.format(n=n) for a in GENERATE), "--seed", str(seed)]
     env = dict(os.environ, CHEMGEN_NO_PROGRESS="1")
     reader, writer = pty.openpty() if terminal else os.pipe()
     drain = threading.Thread(target=_drain, args=(reader,), daemon=True)

@@ -27,8 +27,9 @@ do not depend on machine load; per-second ones do. On a busy machine two
 threads per side can stall for seconds at a time (one loaded run: 50 steps in
 92 s instead of 4 s), so run one thread a side there:
 
-    python bench/learning_curve.py [--steps 600] [--hidden 128] [--batch 64] [--every 50] [--threads 1] [--set embed=0 ...]
-    python bench/learning_curve.py --no-torch --set embed=0 --set weight_init=seed --set decay_share=1.0  # the old defaults
+    python bench/learning_curve.py [--steps 600] [--hidden 128] [--batch 64] [--every 50] [--threads 1]
+    python bench/learning_curve.py --set embed=0 ...                   # a further chemgen setting
+    python bench/learning_curve.py --no-torch --set embed=0 --set weight_init=seed --set decay_share=1.0  # old
 """
 from __future__ import annotations
 
@@ -237,7 +238,8 @@ def report(args, ours, settings, train_names, valid_names, curves, started) -> N
     if peers:
         config = ours.config
         print(f"{PEERS['torch']}: Embedding({ours.train.learned.vocab.size}, {args.torch_embed or args.hidden}) -> "
-              f"{config.cell.upper()} ({config.num_layers} layer(s)) -> Linear, PyTorch's default initialisation, constant lr")
+              f"{config.cell.upper()} ({config.num_layers} layer(s)) -> Linear, PyTorch's default initialisation, "
+              f"constant lr")
         print(f"{PEERS['torch-setup']}: chemgen's initial weights ({config.weight_init}, embedding {config.embed}) "
               f"and learning rate at each step (warm-up {config.warmup}, decay {config.lr_decay} over the last "
               f"{config.decay_share:g} of the steps)")

@@ -162,7 +162,8 @@ def main() -> None:
         rows.append((*row, row[1] / seed_cps))
     print(f"training, hidden {args.hidden}, batch {args.batch}, ~40 chars/name, Adam, best of {args.rounds} "
           f"alternating rounds; seed-style loop (vanilla, one name per step, one thread) {seed_cps:,.0f} chars/s; "
-          f"sgemm {', '.join(f'{p / 1e9:.1f} GFLOP/s at {t} thread(s)' for t, p in peaks.items())}; load average {os.getloadavg()[0]:.2f}")
+          f"sgemm {', '.join(f'{p / 1e9:.1f} GFLOP/s at {t} thread(s)' for t, p in peaks.items())}; "
+          f"load average {os.getloadavg()[0]:.2f}")
     header = ["cell"]
     for t in args.threads:
         header += [f"chemgen {t}t chars/s", f"torch {t}t chars/s", f"chemgen/torch {t}t",
