@@ -1,14 +1,22 @@
 """Sampling throughput: chemgen's batched NumPy sampler against a batched PyTorch sampler of the same model.
 
 Both sides run the same weights (copied into torch.nn.GRU/RNN, all layers, and a
-Linear head), draw whole batches one character per step until every name has
-ended, at temperature 1. Prints names per second and the ratio, plus the
-seed-style one-name-at-a-time sampler.
+Linear head; checked by scoring names on both sides), draw names in batches of
+chemgen's size one character per step until every name has ended, at
+temperature 1, and keep each name's tokens and log-likelihood. PyTorch runs two
+ways: stepping every row until the longest name ends, and dropping finished
+rows as chemgen does; the ratios against both are printed. chemgen also keeps
+brackets balanced (its default), which PyTorch's sampler does not do.
 
-    python bench/sample_throughput.py [--model systematic] [--names 4096] [--threads 2] [--rounds 1]
+For each thread count N of ``--threads`` (default 1,2), every BLAS and OpenMP
+pool of both sides is held to N threads (threadpoolctl for NumPy's OpenBLAS,
+``torch.set_num_threads`` for PyTorch), the counts each pool reports are
+printed, and the run stops if one is not N; chemgen shares each batch among N
+threads (``threads=N``). Each side gets the same warm-up, then the sides take
+turns ``--rounds`` times and each keeps its best rate. The seed-style
+one-name-at-a-time sampler is timed at one thread.
 
---threads is the thread count of both sides (chemgen deals each batch's rows to that many threads);
-with --rounds N the two sides take turns N times and each keeps its best rate (steadier on a busy machine).
+    python bench/sample_throughput.py [--model systematic] [--names 4096] [--threads 1,2] [--rounds 3] [--warm-up 256]
 """
 from __future__ import annotations
 
@@ -21,62 +29,79 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bench.common import print_table  # noqa: E402
-from chemgen import load
+from bench.common import pinned_threads, print_table, thread_list, torch_modules  # noqa: E402
+from chemgen import load  # noqa: E402
 from chemgen.model import network, seed  # noqa: E402
+from chemgen.model.sample import MAX_BATCH  # noqa: E402
+
+MAX_LENGTH = 120
 
 
 def chemgen_rate(model, count: int, threads: int) -> float:
     start = time.perf_counter()
-    model.sample(count, random_state=0, max_length=120, threads=threads)
+    model.sample(count, random_state=0, max_length=MAX_LENGTH, threads=threads)
     return count / (time.perf_counter() - start)
 
 
-def torch_rnn(model):
-    """torch.nn.GRU/RNN (all layers) and a Linear head holding the model's weights."""
-    import torch
+class TorchSampler:
+    """The model in PyTorch, sampling batches of chemgen's size; ``compact`` drops rows whose name has ended."""
 
-    config, p = model.net_config_, model.params_
-    H, V, L = config.hidden_size, config.vocab_size, config.num_layers
-    rnn = (torch.nn.GRU if config.cell == "gru" else torch.nn.RNN)(V, H, num_layers=L)
-    head = torch.nn.Linear(H, V)
-    with torch.no_grad():
-        for k in range(L):
-            q = network.input_layer_params(config, p, k)  # with an embedding, layer 0's input is folded into (G, V)
-            if config.cell == "gru":
-                tensors = {"weight_ih": q["Wx"], "weight_hh": q["Wh"], "bias_ih": q["bx"], "bias_hh": q["bh"]}
-            else:
-                tensors = {"weight_ih": q["Wax"], "weight_hh": q["Waa"], "bias_ih": q["ba"],
-                           "bias_hh": np.zeros(H, np.float32)}
-            for name, value in tensors.items():
-                getattr(rnn, f"{name}_l{k}").copy_(torch.from_numpy(np.ascontiguousarray(value)))
-        head.weight.copy_(torch.from_numpy(p["Wya"]))
-        head.bias.copy_(torch.from_numpy(p["by"]))
-    return rnn, head
+    def __init__(self, model):
+        import torch
 
+        self.torch, self.config = torch, model.net_config_
+        _, self.rnn, self.head = torch_modules(self.config, model.params_)
 
-def torch_rate(model, count: int, threads: int) -> float:
-    import torch
+    def check(self, model, names: list[str]) -> float:
+        """The largest difference (nats) between chemgen's and PyTorch's log-likelihoods of names."""
+        torch, V = self.torch, self.config.vocab_size
+        ours = model.score(names)
+        theirs = []
+        with torch.no_grad():
+            for name in names:
+                codes = [0] + [model.vocab_.char_to_ix[c] for c in name] + [0]
+                x = torch.nn.functional.one_hot(torch.tensor(codes[:-1]), V).float()[:, None]  # (T, 1, V)
+                logp = torch.log_softmax(self.head(self.rnn(x)[0][:, 0]), dim=1)  # (T, V)
+                theirs.append(float(logp[torch.arange(len(codes) - 1), torch.tensor(codes[1:])].sum()))
+        return float(np.max(np.abs(np.asarray(ours) - np.asarray(theirs))))
 
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    rnn, head = torch_rnn(model)
-    V, L, H = model.net_config_.vocab_size, model.net_config_.num_layers, model.net_config_.hidden_size
-    start = time.perf_counter()
-    with torch.no_grad():
-        h = torch.zeros(L, count, H)
-        token = torch.zeros(count, dtype=torch.long)
-        done = torch.zeros(count, dtype=torch.bool)
-        logp = torch.zeros(count)
-        for _ in range(121):
-            out, h = rnn(torch.nn.functional.one_hot(token, V).float()[None], h)
-            logprobs = torch.log_softmax(head(out[0]), dim=1)
-            token = torch.multinomial(logprobs.exp(), 1)[:, 0]
-            logp += torch.where(done, 0.0, logprobs.gather(1, token[:, None])[:, 0])
-            done |= token == 0
-            if bool(done.all()):
-                break
-    return count / (time.perf_counter() - start)
+    def rate(self, count: int, compact: bool) -> float:
+        self.torch.manual_seed(0)
+        start = time.perf_counter()
+        for first in range(0, count, MAX_BATCH):
+            self.batch(min(MAX_BATCH, count - first), compact)
+        return count / (time.perf_counter() - start)
+
+    def batch(self, size: int, compact: bool):
+        """Tokens (B, MAX_LENGTH) and log-likelihoods (B,) of one batch of names."""
+        torch, (V, L, H) = self.torch, (self.config.vocab_size, self.config.num_layers, self.config.hidden_size)
+        tokens = torch.zeros(size, MAX_LENGTH, dtype=torch.long)
+        logp = torch.zeros(size)
+        rows = torch.arange(size)  # the rows computed: those still running (compact) or all of them
+        running = torch.ones(size, dtype=torch.bool)
+        h, token = torch.zeros(L, size, H), torch.zeros(size, dtype=torch.long)
+        with torch.no_grad():
+            for t in range(MAX_LENGTH + 1):
+                out, h = self.rnn(torch.nn.functional.one_hot(token, V).float()[None], h)
+                logprobs = torch.log_softmax(self.head(out[0]), dim=1)
+                token = torch.multinomial(logprobs.exp(), 1)[:, 0]
+                step_logp = logprobs.gather(1, token[:, None])[:, 0]
+                if compact:
+                    logp[rows] += step_logp
+                    if t < MAX_LENGTH:
+                        tokens[rows, t] = token
+                    keep = token != 0
+                    rows, token, h = rows[keep], token[keep], h[:, keep]
+                    if rows.numel() == 0:
+                        break
+                else:
+                    logp += torch.where(running, step_logp, 0.0)
+                    if t < MAX_LENGTH:
+                        tokens[:, t] = torch.where(running, token, 0)
+                    running &= token != 0
+                    if not bool(running.any()):
+                        break
+        return tokens, logp
 
 
 def seed_rate(model, count: int) -> float:
@@ -87,31 +112,52 @@ def seed_rate(model, count: int) -> float:
     params = {"Wax": p["l0.Wax"], "Waa": p["l0.Waa"], "Wya": p["Wya"], "ba": p["l0.ba"][:, None], "by": p["by"][:, None]}
     start = time.perf_counter()
     for _ in range(count):
-        seed.sample(params, model.vocab_.char_to_ix, rng, max_length=120)
+        seed.sample(params, model.vocab_.char_to_ix, rng, max_length=MAX_LENGTH)
     return count / (time.perf_counter() - start)
+
+
+def measure(model, peer: TorchSampler, threads: int, args) -> tuple:
+    """(threads, chemgen, torch every row, torch compacted, ratios) with every pool held to ``threads``."""
+    with pinned_threads(threads):
+        chemgen_rate(model, args.warm_up, threads)
+        peer.rate(args.warm_up, compact=False)
+        peer.rate(args.warm_up, compact=True)
+        ours = every = compact = 0.0
+        for _ in range(args.rounds):  # alternate, so a busy moment does not favour one side
+            ours = max(ours, chemgen_rate(model, args.names, threads))
+            every = max(every, peer.rate(args.names, compact=False))
+            compact = max(compact, peer.rate(args.names, compact=True))
+    return threads, ours, every, compact, ours / every, ours / compact
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model file or shipped name (default: the shipped default)")
     parser.add_argument("--names", type=int, default=4096)
-    parser.add_argument("--threads", type=int, default=2, help="threads of each side (default 2)")
-    parser.add_argument("--rounds", type=int, default=1, help="alternate the sides this many times, keep each best")
+    parser.add_argument("--threads", type=thread_list, default=[1, 2],
+                        help="thread counts, each a side, comma-separated (default 1,2)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternate the sides this many times, keep each best")
+    parser.add_argument("--warm-up", type=int, default=256, help="names each side samples untimed first")
+    parser.add_argument("--seed-names", type=int, default=100, help="names timed through the seed-style loop")
     args = parser.parse_args()
     model = load(args.model)
     if model.net_config_.cell == "lstm":
         sys.exit("this benchmark copies rnn/gru models into PyTorch; pick such a model with --model")
-    chemgen_rate(model, 256, args.threads)  # warm-up
-    ours = peer = 0.0
-    for _ in range(args.rounds):
-        ours = max(ours, chemgen_rate(model, args.names, args.threads))
-        peer = max(peer, torch_rate(model, args.names, args.threads))
-    seed_nps = seed_rate(model, 100)
+    peer = TorchSampler(model)
+    gap = peer.check(model, [s.name for s in model.sample(16, random_state=1, max_length=MAX_LENGTH)])
+    if gap > 1e-3:
+        sys.exit(f"the PyTorch copy scores names {gap:.2g} nats away from chemgen: not the same model")
+    rows = [measure(model, peer, threads, args) for threads in args.threads]
+    with pinned_threads(1):
+        seed_nps = seed_rate(model, args.seed_names)
     config = model.net_config_
-    print(f"sampling {args.names} names, {config.num_layers}-layer {config.cell} hidden {config.hidden_size}, "
-          f"temperature 1, {args.threads} thread(s) a side; seed-style loop (1-layer vanilla, one name at a time) {seed_nps:,.0f} names/s")
-    print_table(["sampler", "names/s", "vs torch"], [("chemgen", ours, ours / peer), ("torch", peer, 1.0),
-                                                     ("seed-style", seed_nps, seed_nps / peer)])
+    print(f"sampling {args.names} names in batches of up to {MAX_BATCH}, {config.num_layers}-layer {config.cell} "
+          f"hidden {config.hidden_size}, temperature 1, best of {args.rounds} alternating rounds after a "
+          f"{args.warm_up}-name warm-up a side; PyTorch copy within {gap:.1g} nats of chemgen's scores; "
+          f"load average {os.getloadavg()[0]:.2f}; seed-style loop (1-layer vanilla, one name at a time, one "
+          f"thread) {seed_nps:,.0f} names/s")
+    print_table(["threads a side", "chemgen names/s", "torch, every row", "torch, finished rows dropped",
+                 "chemgen / every row", "chemgen / rows dropped"], rows)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,22 @@
 Same architecture on both sides: one recurrent layer (vanilla RNN or GRU) of
 256 units over one-hot characters (chemgen's row lookup is the same
 arithmetic), a linear softmax output, masked cross-entropy, Adam, global-norm
-clipping; batches of 128 names of ~40 characters. Prints characters per second
-(real, unpadded characters incl. the end token) and the ratios, with chemgen
-on one thread and with its minibatch dealt to ``--chemgen-threads`` threads,
-and each rate's share of the BLAS-bound limit: the sgemm rate measured in the
-same run divided by the matrix-product arithmetic per character (forward,
-backward and weight gradients of the recurrent and output products).
+clipping; the same batches of 128 names of ~40 characters. PyTorch runs the
+padded batch (every row to the longest name, as a plain PyTorch loop does);
+chemgen computes only the rows still running; characters per second count the
+real, unpadded characters (end token included) on both sides.
 
-    python bench/train_throughput.py [--steps 30] [--hidden 256] [--batch 128] [--threads 2] [--chemgen-threads 2]
+For each thread count N of ``--threads`` (default 1,2) every BLAS and OpenMP
+pool of both sides is held to N threads (threadpoolctl; ``torch.set_num_threads``),
+the counts are printed and checked, chemgen deals each minibatch to N threads
+(``chemgen train --threads N``), and the sides alternate ``--rounds`` times,
+each keeping its best rate after ``--warmup`` untimed steps. Printed per cell
+and thread count: both rates, their ratio, and each rate's share of the
+BLAS-bound limit: the sgemm rate at N threads measured in the same run divided
+by the matrix-product arithmetic per character (forward, backward and weight
+gradients of the recurrent and output products).
+
+    python bench/train_throughput.py [--steps 30] [--hidden 256] [--batch 128] [--threads 1,2] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -23,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bench.common import corpus, print_table  # noqa: E402
+from bench.common import corpus, pinned_threads, print_table, thread_list  # noqa: E402
 from chemgen.model import network, seed  # noqa: E402
 from chemgen.model.cells import Workspace  # noqa: E402
 from chemgen.model.config import TrainConfig  # noqa: E402
@@ -77,7 +85,6 @@ def torch_rate(cell: str, names, vocab, args) -> float:
     import torch
 
     torch.manual_seed(0)
-    torch.set_num_threads(args.threads)
     rnn_class = torch.nn.RNN if cell == "rnn" else torch.nn.GRU
     rnn = rnn_class(vocab.size, args.hidden)
     head = torch.nn.Linear(args.hidden, vocab.size)
@@ -117,37 +124,51 @@ def seed_rate(names, vocab, args) -> float:
     return chars / (time.perf_counter() - start)
 
 
+def measure(cell: str, threads: int, names, vocab, args) -> tuple[float, float, float]:
+    """(chemgen chars/s, torch chars/s, sgemm FLOP/s), best of the alternating rounds, at ``threads`` a side."""
+    import torch  # noqa: F401  (loaded before the pools are pinned, so its pools are held too)
+
+    ours = peer = peak = 0.0
+    with pinned_threads(threads):
+        for _ in range(args.rounds):  # alternate, so a busy moment does not favour one side
+            peak = max(peak, sgemm_peak())
+            ours = max(ours, chemgen_rate(cell, names, vocab, args, threads))
+            peer = max(peer, torch_rate(cell, names, vocab, args))
+    return ours, peer, peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=thread_list, default=[1, 2],
+                        help="thread counts, each a side, comma-separated (default 1,2)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the best of each side is kept")
-    parser.add_argument("--chemgen-threads", type=int, default=2, help="chemgen's threads per minibatch (--threads)")
     args = parser.parse_args()
     names = corpus(mean_length=40)
     vocab = Vocab.from_names(names)
-    rows = []
-    seed_cps = seed_rate(names, vocab, args)
-    peak = 0.0
+    with pinned_threads(1):
+        seed_cps = seed_rate(names, vocab, args)
+    rows, peaks = [], {threads: 0.0 for threads in args.threads}
     for cell in ("rnn", "gru"):
-        ours, split, peer = 0.0, 0.0, 0.0
-        for _ in range(args.rounds):  # alternate, so a busy moment does not favour one side
-            peak = max(peak, sgemm_peak())
-            ours = max(ours, chemgen_rate(cell, names, vocab, args))
-            split = max(split, chemgen_rate(cell, names, vocab, args, args.chemgen_threads))
-            peer = max(peer, torch_rate(cell, names, vocab, args))
-        limit = peak / flops_per_char(cell, args.hidden, vocab.size)
-        rows.append((cell, ours, split, peer, split / peer, f"{ours / limit:.0%}", f"{split / limit:.0%}",
-                     f"{peer / limit:.0%}", split / seed_cps))
+        row: list = [cell]
+        for threads in args.threads:
+            ours, peer, peak = measure(cell, threads, names, vocab, args)
+            limit = peak / flops_per_char(cell, args.hidden, vocab.size)
+            row += [ours, peer, ours / peer, f"{ours / limit:.0%} / {peer / limit:.0%}"]
+            peaks[threads] = max(peaks[threads], peak)
+        rows.append((*row, row[1] / seed_cps))
     print(f"training, hidden {args.hidden}, batch {args.batch}, ~40 chars/name, Adam, best of {args.rounds} "
-          f"alternating rounds; seed-style loop (vanilla, one name per step) {seed_cps:,.0f} chars/s; "
-          f"sgemm {peak / 1e9:.1f} GFLOP/s; load average {os.getloadavg()[0]:.2f}")
-    t = args.chemgen_threads
-    print_table(["cell", "chemgen chars/s", f"chemgen {t} threads", "torch chars/s", f"chemgen {t}t/torch",
-                 "share of limit", f"{t}t share", "torch share", f"{t}t/seed"], rows)
+          f"alternating rounds; seed-style loop (vanilla, one name per step, one thread) {seed_cps:,.0f} chars/s; "
+          f"sgemm {', '.join(f'{p / 1e9:.1f} GFLOP/s at {t} thread(s)' for t, p in peaks.items())}; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    header = ["cell"]
+    for t in args.threads:
+        header += [f"chemgen {t}t chars/s", f"torch {t}t chars/s", f"chemgen/torch {t}t",
+                   f"{t}t share of limit (chemgen / torch)"]
+    print_table(header + [f"chemgen {args.threads[0]}t / seed"], rows)
 
 
 if __name__ == "__main__":

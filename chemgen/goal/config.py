@@ -91,13 +91,8 @@ TOML_ALIASES = {"seed": "random_state"}  # the TOML and the CLI say seed
 
 def read_run_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any], Optional[dict[str, Any]]]:
     """A TOML run file: (settings, output paths, the [scoring] table or None); ConfigError in one line."""
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ImportError:
-            raise ConfigError("TOML run files need Python 3.11 or later (or the tomli package)") from None
+    import tomllib  # imported here: the command line reads the settings without it
+
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"run file {str(path)!r} does not exist")

@@ -1,13 +1,12 @@
 """Scoring components: transforms, gates and graded scores, aggregation, specs from the CLI and TOML."""
 
+import tomllib
 
 import pytest
 
 from chemgen import Verdict, inject_filter
 from chemgen.errors import ChemgenError, ConfigError
 from chemgen.filters import Candidate, remove_injected
-tomllib = pytest.importorskip("tomllib")
-
 from chemgen.goal.scoring import (
     Component, ScoringFunction, clip, components_from_spec, double_sigmoid, reverse_sigmoid, scoring_from_table,
     sigmoid, split_component,

