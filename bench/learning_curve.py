@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from bench.common import ROOT, parse_setting, pinned_threads, print_table, torch_modules  # noqa: E402
 from chemgen.model import train as chemgen_train  # noqa: E402
-from chemgen.model.config import TrainConfig  # noqa: E402
+from chemgen.model.config import ModelConfig, TrainConfig, split_settings  # noqa: E402
 from chemgen.model.vocab import Vocab, batch_from_codes  # noqa: E402
 
 
@@ -65,9 +65,10 @@ class ChemgenRun:
     """``chemgen train``'s loop (train._loop) stepped in chunks: same draws, same learning-rate schedule."""
 
     def __init__(self, settings: dict, train_names, valid_names):
-        self.config = TrainConfig(**settings)
+        model, training = split_settings(settings)
+        self.model, self.config = ModelConfig(**model), TrainConfig(**training)
         self.rng = np.random.default_rng(self.config.random_state)
-        self.train = chemgen_train._prepare(self.config, train_names, valid_names, self.rng)
+        self.train = chemgen_train._prepare(self.model, self.config, train_names, valid_names, self.rng)
         self.train.pool = chemgen_train.ThreadParts(self.config.threads) if self.config.threads > 1 else None
         self.codes, self.lengths = self.train.learned.vocab.encode_padded(train_names)
         self.valid = self.train.learned.vocab.encode_padded(sorted(valid_names, key=len, reverse=True))
@@ -236,11 +237,11 @@ def report(args, ours, settings, train_names, valid_names, curves, started) -> N
     print(f"chemgen settings: {shown}")
     peers = [k for k in curves if k != "chemgen"]
     if peers:
-        config = ours.config
+        config, model = ours.config, ours.model
         print(f"{PEERS['torch']}: Embedding({ours.train.learned.vocab.size}, {args.torch_embed or args.hidden}) -> "
-              f"{config.cell.upper()} ({config.num_layers} layer(s)) -> Linear, PyTorch's default initialisation, "
+              f"{model.cell.upper()} ({model.num_layers} layer(s)) -> Linear, PyTorch's default initialisation, "
               f"constant lr")
-        print(f"{PEERS['torch-setup']}: chemgen's initial weights ({config.weight_init}, embedding {config.embed}) "
+        print(f"{PEERS['torch-setup']}: chemgen's initial weights ({model.weight_init}, embedding {model.embed}) "
               f"and learning rate at each step (warm-up {config.warmup}, decay {config.lr_decay} over the last "
               f"{config.decay_share:g} of the steps)")
         print("This compares training set-ups: chemgen against PyTorch's defaults is set-up and learner together; "

@@ -65,8 +65,7 @@ def flops_per_char(cell: str, hidden: int, vocab: int) -> float:
 
 
 def chemgen_rate(cell: str, names, vocab, args, threads: int = 1) -> float:
-    config = TrainConfig(cell=cell, hidden_size=args.hidden, batch_size=args.batch, random_state=0, threads=threads,
-                         embed=0)
+    config = TrainConfig(batch_size=args.batch, random_state=0, threads=threads)
     net = network.NetConfig(cell, args.hidden, 1, vocab.size, "float32")
     learned = Learned(net, network.init_params(net, np.random.default_rng(0)), vocab, np.zeros(0, np.uint64))
     optimizer, workspace = Adam(1e-3), Workspace()
