@@ -53,8 +53,9 @@ class OracleError(ChemgenError):
 
 def check_scores(answer: Any, count: int, who: str) -> list[float]:
     """``answer`` as ``count`` floats in [0, 1]; OracleError naming the first bad one."""
-    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__"):
+    if isinstance(answer, (str, bytes, dict)) or not hasattr(answer, "__iter__"):
         raise OracleError(f"{who} answered {_short(answer)}, not a list of {count} scores")
+    answer = list(answer)  # a generator or an array: its items
     if len(answer) != count:
         raise OracleError(f"{who} answered {len(answer)} scores for {count} SMILES")
     scores = []

@@ -52,6 +52,7 @@ def one_line(exc: pytest.ExceptionInfo) -> str:
 def test_callable_answers_pass_through_as_floats():
     oracle = Oracle(lambda smiles: np.array([0.0, 1, 0.25]))
     assert oracle(["C", "CC", "CCC"]) == [0.0, 1.0, 0.25]
+    assert Oracle(lambda smiles: (len(s) / 10 for s in smiles))(["C", "CC"]) == [0.1, 0.2]
     assert oracle([]) == []
 
 
@@ -65,6 +66,8 @@ def test_callable_answers_pass_through_as_floats():
     ([None, 0.5], "score 1 of 2 is None, not a number"),
     ([True, 0.5], "score 1 of 2 is True, not a number"),
     (0.5, "answered 0.5, not a list of 2 scores"),
+    ("0.5", "answered '0.5', not a list of 2 scores"),
+    ({"C": 0.5, "CC": 0.5}, "not a list of 2 scores"),
 ])
 def test_callable_bad_answers_are_one_line_errors(answer, words):
     def score(smiles):
