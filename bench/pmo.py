@@ -295,7 +295,7 @@ def append_result(path: Path, row: dict[str, Any]) -> None:
 def mean_sd(values: list[float]) -> tuple[float, float]:
     if not values:
         return math.nan, math.nan
-    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
 
 
 def summary(rows: list[dict[str, Any]], tasks: list[str], budget: int) -> list[dict[str, Any]]:
@@ -306,7 +306,7 @@ def summary(rows: list[dict[str, Any]], tasks: list[str], budget: int) -> list[d
             runs = [r for r in rows if r["task"] == task and r["method"] == method and r["budget"] == budget]
             if not runs:
                 continue
-            auc, sd = mean_sd([r["auc_top10"] for r in runs])
+            auc, sd = mean_sd([r["auc_top10"] for r in runs])  # sd NaN (null in JSON) for one seed
             validity = [r["validity"] for r in runs if r.get("validity") is not None]
             records.append({
                 "task": task, "method": method, "seeds": len(runs), "auc_top10": auc, "auc_top10_sd": sd,
@@ -335,7 +335,8 @@ def print_summary(records: list[dict[str, Any]], budget: int) -> None:
     lines = [header]
     for r in records:
         validity = "-" if r["validity"] is None else f"{100 * r['validity']:.0f}%"
-        lines.append([r["task"], r["method"], f"{r['auc_top10']:.3f} ± {r['auc_top10_sd']:.3f}", str(r["seeds"]),
+        sd = "" if math.isnan(r["auc_top10_sd"]) else f" ± {r['auc_top10_sd']:.3f}"  # no sd of one seed
+        lines.append([r["task"], r["method"], f"{r['auc_top10']:.3f}{sd}", str(r["seeds"]),
                       f"{r['top10']:.3f}", f"{r['minutes']:.1f}", f"{r['distinct']:,.0f}", validity,
                       f"{r['reinvent']:.3f}"])
     for method, (total, reinvent, count) in sums(records).items():
@@ -354,7 +355,8 @@ def write_summary(records: list[dict[str, Any]], csv_path: Optional[str], json_p
             writer.writerows(records)
     if json_path:
         totals = {m: {"auc_top10_sum": t, "reinvent_sum": r, "tasks": n} for m, (t, r, n) in sums(records).items()}
-        Path(json_path).write_text(json.dumps({"tasks": records, "sums": totals}, indent=1) + "\n", encoding="utf-8")
+        plain = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in records]
+        Path(json_path).write_text(json.dumps({"tasks": plain, "sums": totals}, indent=1) + "\n", encoding="utf-8")
 
 
 # ---------------------------------------------------------------- main

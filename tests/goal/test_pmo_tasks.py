@@ -116,6 +116,13 @@ def test_resume_skips_rows_already_in_the_results_file(pmo, tmp_path, monkeypatc
     assert table["sums"]["prior"] == {"auc_top10_sum": pytest.approx(0.8), "reinvent_sum": 0.941, "tasks": 1}
     assert "0.800 ± 0.141" in capsys.readouterr().out
     assert (tmp_path / "table.csv").read_text().startswith("task,method,seeds,auc_top10")
+    pmo.main(["--tasks", "qed", "--seeds", "0", "--budget", "300", "--out", str(tmp_path / "one.jsonl"),
+              "--json", str(tmp_path / "one.json"), "--table-only"])
+    (tmp_path / "one.jsonl").write_text(json.dumps(row) + "\n")
+    pmo.main(["--tasks", "qed", "--budget", "300", "--out", str(tmp_path / "one.jsonl"), "--json",
+              str(tmp_path / "one.json"), "--table-only"])
+    assert json.loads((tmp_path / "one.json").read_text())["tasks"][0]["auc_top10_sd"] is None  # one seed, no sd
+    assert "0.900 ±" not in capsys.readouterr().out
 
 
 def test_unknown_task_is_refused(pmo, capsys):
