@@ -170,7 +170,10 @@ def known_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """CharRNN settings as (model settings, training settings)."""
+    """CharRNN settings as (model settings, training settings); ConfigError for a name that is neither."""
+    unknown = sorted(set(settings) - set(setting_names()))
+    if unknown:
+        raise ConfigError(f"unknown CharRNN setting {unknown[0]!r} (settings: {', '.join(setting_names())})")
     model = set(ModelConfig.setting_names())
     return ({k: v for k, v in settings.items() if k in model}, {k: v for k, v in settings.items() if k not in model})
 

@@ -158,7 +158,7 @@ def test_ctrl_c_stops_between_steps_and_resume_is_exact(corpus, tmp_path, monkey
 
 def test_interrupted_fine_tuning_resumes_exactly_with_its_warmup_and_decay(corpus, tmp_path, monkeypatch):
     small(steps=20).fit(corpus[:150]).save(tmp_path / "base.npz")
-    settings = dict(analogs=0, epochs=0, steps=30, lr_decay=True, decay_share=1.0, warmup=5, batch_size=16)
+    settings = dict(epochs=0, steps=30, lr_decay=True, decay_share=1.0, warmup=5, batch_size=16)
 
     def tuned(**options) -> CharRNN:
         return CharRNN.load(tmp_path / "base.npz").fine_tune(corpus[150:], settings=settings, **options)
