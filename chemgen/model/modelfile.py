@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -29,6 +30,10 @@ from chemgen.model.vocab import Vocab
 FORMAT = "chemgen-charrnn"
 FORMAT_VERSION = 1
 FLOAT_DTYPES = ("float32", "float64")
+MAX_MODEL_BYTES = 1 << 30  # a model file's arrays, uncompressed, at most (1 GiB; the shipped models hold under 20 MB)
+MAX_META_BYTES = 16 << 20  # its JSON metadata, at most
+MAX_MEMBERS = 4096  # arrays in one file, at most (a checkpoint of a 64-layer network holds under 1,000)
+_PROBE = {"vocab_size": 7, "embed": 11, "hidden_size": 13}  # small sizes no parameter dimension can confuse
 
 
 def name_hashes(names: Iterable[str]) -> np.ndarray:
@@ -58,22 +63,89 @@ def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict
 
 
 def read_npz(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Arrays and meta of a chemgen file; ModelFileError with a one-line reason otherwise."""
+    """Arrays and meta of a chemgen file; ModelFileError with a one-line reason otherwise.
+
+    Nothing is inflated before it is checked: every member's declared size (zip directory and
+    ``.npy`` header, which must agree) counts against MAX_MODEL_BYTES, and the network the meta
+    declares must have exactly the shapes of the archive's parameters, before any array is read.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file {str(path)!r} does not exist")
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path}: not a chemgen model file (not an .npz archive)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        with zipfile.ZipFile(path) as archive:
+            members = _members(path, archive)
+            headers = {key: _header(path, archive, info) for key, info in members.items()}
+            meta = _meta_of(path, _read_member(archive, members.pop("meta")) if "meta" in members else None)
+            headers.pop("meta")
+            if "config" in meta:
+                _check_declared(path, meta, headers)
+            arrays = {key: _read_member(archive, info) for key, info in members.items()}
     except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ModelFileError(f"{path}: refusing pickled data in a model file") from None
         raise ModelFileError(f"{path}: unreadable model file ({exc})") from None
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError, RuntimeError, NotImplementedError) as exc:
         raise ModelFileError(f"{path}: truncated or corrupt model file ({type(exc).__name__})") from None
-    return arrays, _meta_of(path, arrays.pop("meta", None))
+    return arrays, meta
+
+
+def _members(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The archive's ``.npy`` members by array name, their declared sizes within the ceilings."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ModelFileError(f"{path}: not a chemgen model file ({len(infos):,} members)")
+    members = {info.filename[: -len(".npy")]: info for info in infos if info.filename.endswith(".npy")}
+    if len(members) != len(infos):
+        raise ModelFileError(f"{path}: not a chemgen model file (members other than arrays)")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{path}: model file would inflate to {total:,} bytes, above the ceiling of "
+                             f"{MAX_MODEL_BYTES:,}")
+    if "meta" in members and members["meta"].file_size > MAX_META_BYTES:
+        raise ModelFileError(f"{path}: model metadata of {members['meta'].file_size:,} bytes, above the ceiling "
+                             f"of {MAX_META_BYTES:,}")
+    return members
+
+
+def _header(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
+    """A member's array shape and dtype from its ``.npy`` header alone; it must fill the member exactly."""
+    with archive.open(info) as handle:
+        version = np.lib.format.read_magic(handle)
+        readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        if version not in readers:
+            raise ModelFileError(f"{path}: array {info.filename} is in .npy format {version}, not 1.0 or 2.0")
+        shape, _, dtype = readers[version](handle)
+        offset = handle.tell()
+    if dtype.hasobject:
+        raise ModelFileError(f"{path}: refusing pickled data in a model file")
+    if offset + math.prod(shape) * dtype.itemsize != info.file_size:
+        raise ModelFileError(f"{path}: array {info.filename} declares shape {shape} but holds "
+                             f"{info.file_size - offset:,} bytes of data")
+    return tuple(shape), dtype
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One checked member's array (the zip reader stops at its declared size)."""
+    with archive.open(info) as handle:
+        return np.lib.format.read_array(handle, allow_pickle=False)
+
+
+def _check_declared(path: Path, meta: dict[str, Any], headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+    """The network the meta declares, against the ceilings and the archive's parameter headers."""
+    config = config_of(path, meta)
+    layers = {key.split(".")[0] for key in headers if key.startswith("param/l") and "." in key}
+    if config.num_layers != len(layers):
+        raise ModelFileError(f"{path}: model config declares {config.num_layers} layers, the file holds {len(layers)}")
+    shapes = declared_shapes(config)
+    size = sum(math.prod(shape) for shape in shapes.values()) * np.dtype(config.dtype).itemsize
+    if size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{path}: model config declares {size:,} bytes of parameters, above the ceiling of "
+                             f"{MAX_MODEL_BYTES:,}")
+    for prefix in ("param/", "best/"):
+        found = {k[len(prefix):]: v for k, v in headers.items() if k.startswith(prefix)}
+        if found or prefix == "param/":
+            check_shapes(path, found, shapes, config.dtype)
 
 
 def _meta_of(path: Path, raw: Any) -> dict[str, Any]:
@@ -93,23 +165,66 @@ def _meta_of(path: Path, raw: Any) -> dict[str, Any]:
     return meta
 
 
-def check_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]],
-                 dtype: str, prefix: str = "param/") -> dict[str, np.ndarray]:
-    """The ``prefix`` arrays, checked against expected shapes and the dtype."""
-    found = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+def declared_shapes(config: NetConfig) -> dict[str, tuple[int, ...]]:
+    """Every parameter's shape for config, from its sizes alone (nothing the size of the network is allocated).
+
+    The network is built at small probe sizes, where each dimension is the vocabulary (7), the
+    embedding (11) or k hidden widths (13k), and scaled back to the declared sizes.
+    """
+    probe = replace(config, vocab_size=_PROBE["vocab_size"], embed=_PROBE["embed"] if config.embed else 0,
+                    hidden_size=_PROBE["hidden_size"])
+
+    def scaled(dim: int) -> int:
+        if dim == _PROBE["vocab_size"]:
+            return config.vocab_size
+        if dim == _PROBE["embed"]:
+            return config.embed
+        if dim % _PROBE["hidden_size"] == 0:
+            return dim // _PROBE["hidden_size"] * config.hidden_size
+        raise AssertionError(f"parameter dimension {dim} of the probe network is not a declared size")
+
+    return {key: tuple(scaled(d) for d in shape) for key, shape in expected_shapes(probe).items()}
+
+
+def check_shapes(path: str | os.PathLike, found: dict[str, tuple[tuple[int, ...], np.dtype]],
+                 expected: dict[str, tuple[int, ...]], dtype: str) -> None:
+    """Parameters' (shape, dtype) by name, checked against the expected names, shapes and dtype."""
     missing, extra = set(expected) - set(found), set(found) - set(expected)
     if missing or extra:
         detail = f"missing {sorted(missing)}" if missing else f"unexpected {sorted(extra)}"
         raise ModelFileError(f"{path}: parameters do not match the config ({detail})")
     for key, shape in expected.items():
-        array = found[key]
-        if array.shape != tuple(shape):
-            raise ModelFileError(f"{path}: parameter {key} has shape {array.shape}, expected {tuple(shape)}")
-        if array.dtype.name != dtype or dtype not in FLOAT_DTYPES:
-            raise ModelFileError(f"{path}: parameter {key} has dtype {array.dtype}, expected {dtype}")
+        if tuple(found[key][0]) != tuple(shape):
+            raise ModelFileError(f"{path}: parameter {key} has shape {tuple(found[key][0])}, expected {tuple(shape)}")
+        if np.dtype(found[key][1]).name != dtype or dtype not in FLOAT_DTYPES:
+            raise ModelFileError(f"{path}: parameter {key} has dtype {found[key][1]}, expected {dtype}")
+
+
+def check_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]],
+                 dtype: str, prefix: str = "param/") -> dict[str, np.ndarray]:
+    """The ``prefix`` arrays, checked against expected shapes and the dtype."""
+    found = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+    check_shapes(path, {k: (v.shape, v.dtype) for k, v in found.items()}, expected, dtype)
+    for key, array in found.items():
         if not np.all(np.isfinite(array)):
             raise ModelFileError(f"{path}: parameter {key} holds NaN or infinity")
     return found
+
+
+def config_of(path: str | os.PathLike, meta: dict[str, Any]) -> NetConfig:
+    """The network config a file's meta declares, its fields of the right kinds and consistent."""
+    try:
+        vocab = Vocab(meta["vocab"])
+        config = NetConfig(**meta["config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: model metadata is incomplete ({exc})") from None
+    sizes = {"hidden_size": 1, "num_layers": 1, "vocab_size": 2, "embed": 0}  # smallest value of each
+    wrong = [k for k, low in sizes.items()
+             if not isinstance(getattr(config, k), int) or isinstance(getattr(config, k), bool)
+             or getattr(config, k) < low]
+    if wrong or config.cell not in CELLS or config.dtype not in FLOAT_DTYPES or config.vocab_size != vocab.size:
+        raise ModelFileError(f"{path}: model config is inconsistent ({config})")
+    return config
 
 
 # ---------------------------------------------------------------- a learned model
@@ -163,18 +278,12 @@ def write_model(path: str | os.PathLike, learned: Learned, settings: dict[str, A
 def learned_from(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict[str, Any],
                  prefix: str = "param/") -> Learned:
     """The learned model in a file's arrays and meta (``prefix`` picks e.g. a checkpoint's best params)."""
-    try:
-        vocab = Vocab(meta["vocab"])
-        config = NetConfig(**meta["config"])
-    except (KeyError, TypeError) as exc:
-        raise ModelFileError(f"{path}: model metadata is incomplete ({exc})") from None
-    if config.cell not in CELLS or config.vocab_size != vocab.size or config.hidden_size < 1:
-        raise ModelFileError(f"{path}: model config is inconsistent ({config})")
-    params = check_arrays(path, arrays, expected_shapes(config), config.dtype, prefix)
+    config = config_of(path, meta)
+    params = check_arrays(path, arrays, declared_shapes(config), config.dtype, prefix)
     fingerprint = arrays.get("fingerprint", np.zeros(0, dtype=np.uint64))
     if fingerprint.dtype != np.uint64 or fingerprint.ndim != 1:
         raise ModelFileError(f"{path}: training fingerprint has the wrong type")
-    return Learned(config, params, vocab, fingerprint)
+    return Learned(config, params, Vocab(meta["vocab"]), fingerprint)
 
 
 def read_model(path: str | os.PathLike) -> tuple[Learned, dict[str, Any]]:

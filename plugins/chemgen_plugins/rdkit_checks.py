@@ -22,6 +22,10 @@ Chemistry checks, on by default (each bare flag switches one off)::
     allow_radicals   pass structures with unpaired electrons ([CH2]O, [C]=O)
     allow_metals     pass uncharged metal atoms bonded to nothing ([Ca].[Mg])
     allow_mixtures   pass salts and mixtures (more than one component)
+    allow_missing_aromatics
+                     pass structures with fewer aromatic rings than the name's aromatic
+                     parents and prefixes promise (a "phenyl" OPSIN read as a cyclohexadiene;
+                     the rule: :mod:`chemgen.chem.aromatic`)
 """
 from __future__ import annotations
 
@@ -30,12 +34,13 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from chemgen.chem import molecules as chem
+from chemgen.chem.aromatic import aromatic_mismatch
 from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, Verdict, options
 from chemgen.filters.options import parse_flag
 
 NO_STRUCTURE = "no structure (run opsin or pubchem first)"
-CHEMISTRY_CHECKS = ("allow_radicals", "allow_metals", "allow_mixtures")  # options that switch a check off
+CHEMISTRY_CHECKS = ("allow_radicals", "allow_metals", "allow_mixtures", "allow_missing_aromatics")  # each switches a check off
 LIPINSKI_LIMITS = {"mw": 500.0, "clogp": 5.0, "hbd": 5.0, "hba": 10.0}
 OPTION_NAMES = ("properties",) + chem.PROPERTY_NAMES + ("lipinski",) + CHEMISTRY_CHECKS  # every option it takes
 
@@ -135,7 +140,7 @@ class RDKitFilter:
             annotations[chem.SCAFFOLD] = chem.murcko_scaffold(mol) or None
         if not candidate.inchikey:
             annotations["inchikey"] = chem.inchikey_of(mol)
-        wrong = self.chemistry_problems(mol)
+        wrong = self.chemistry_problems(mol, candidate.name)
         if wrong:
             return Verdict(False, 0.0, "; ".join(wrong), annotations)
         problems = [p for p in (r.violation(annotations[r.prop]) for r in self.ranges) if p]
@@ -149,8 +154,9 @@ class RDKitFilter:
         score = 1.0 - len(problems) / n_checks if n_checks else 1.0
         return Verdict(not problems, score, "; ".join(problems), annotations)
 
-    def chemistry_problems(self, mol: Any) -> list[str]:
-        """Radicals, bare metals, several components: what a chemist would not accept as one compound."""
+    def chemistry_problems(self, mol: Any, name: str = "") -> list[str]:
+        """Radicals, bare metals, several components, aromatic rings the name promises and the structure
+        lacks: what a chemist would not accept as the one compound the name says."""
         problems = []
         radicals = chem.radical_electrons(mol)
         if radicals and not self.allowed["allow_radicals"]:
@@ -161,6 +167,9 @@ class RDKitFilter:
         parts = chem.component_count(mol)
         if parts > 1 and not self.allowed["allow_mixtures"]:
             problems.append(f"salt or mixture ({parts} components)")
+        missing = "" if self.allowed["allow_missing_aromatics"] else aromatic_mismatch(name or "", mol)
+        if missing:
+            problems.append(missing)
         return problems
 
     @staticmethod
