@@ -31,15 +31,18 @@ import hashlib
 import io
 import json
 import os
-import signal
 import sys
 import time
 import zipfile
 from collections import Counter
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chemgen.chem.corpus import CHUNK, ChunkStore, Namers, init_worker, walk  # noqa: E402 (the one naming path)
+
 OUT = ROOT / "datasets" / "druglike"
 CHUNKS = ROOT / "build" / "druglike-chunks"
 DEFAULT_WHEEL = ROOT / "datasets" / "downloads" / "molsets-0.3.1-py3-none-any.whl"
@@ -50,17 +53,9 @@ TARGETS = {"train": ("train", 350_000), "test": ("test", 10_000), "valid": ("tes
            "scaffold_test": ("test_scaffolds", 10_000)}
 NAMER = "openclatura"
 NAMER_VERSION = "0.4.3"
-CHUNK = 1000  # molecules per task; a chunk's results are saved as one file
-NAME_SECONDS = 30  # a molecule the namer spends longer on is dropped (none took 1 s when measured)
 # the systematic corpus's alphabet plus "^" (superscripts: "1lambda^6-", "tricyclo[4.2.1.0^{2,4}]"), which OPSIN reads
 ALPHABET = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-,()[]{}' ;+.:^")
 
-R_SMILES = "RDKit cannot read the SMILES"
-R_NAMER = "the namer gives no name"
-R_SLOW = f"the namer takes over {NAME_SECONDS} s"
-R_ALPHABET = "name has a character outside the alphabet"
-R_OPSIN = "OPSIN cannot parse the name"
-R_MISMATCH = "OPSIN's structure has another InChIKey"
 R_DUPLICATE = "name already in the corpus"
 
 
@@ -102,69 +97,6 @@ def walk_order(kind: str, smiles: list[str]) -> list[int]:
     return sorted(range(len(smiles)), key=key.__getitem__)
 
 
-# ---------------------------------------------------------------- workers: naming
-
-
-def _init_worker() -> None:
-    from rdkit import RDLogger
-
-    RDLogger.DisableLog("rdApp.*")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-
-
-def _on_alarm(signum, frame):
-    raise TimeoutError()
-
-
-def name_chunk(smiles: list[str]) -> list[tuple[str, str, str]]:
-    """``(name, source InChIKey, "")`` per SMILES, or ``("", "", reason)``; runs in a worker."""
-    from openclatura import name_smiles
-    from rdkit import Chem
-
-    signal.signal(signal.SIGALRM, _on_alarm)
-    out = []
-    for smi in smiles:
-        mol = Chem.MolFromSmiles(smi)
-        key = Chem.MolToInchiKey(mol) if mol is not None else ""
-        if not key:
-            out.append(("", "", R_SMILES))
-            continue
-        signal.alarm(NAME_SECONDS)
-        try:
-            name = name_smiles(smi) or ""
-        except TimeoutError:
-            name, reason = "", R_SLOW
-        except Exception as exc:  # noqa: BLE001 - any namer failure drops the molecule
-            name, reason = "", f"{R_NAMER} ({type(exc).__name__})"
-        else:
-            reason = "" if name else R_NAMER
-        finally:
-            signal.alarm(0)
-        name = " ".join(name.split())
-        out.append((name, key, reason))
-    return out
-
-
-# ---------------------------------------------------------------- parent: checking with OPSIN
-
-
-def check_chunk(named: list[tuple[str, str, str]], opsin) -> list[str]:
-    """The reason each named molecule is dropped, "" when its name round-trips through OPSIN."""
-    from rdkit import Chem
-
-    reasons = [r or ("" if set(n) <= ALPHABET else R_ALPHABET) for n, _, r in named]
-    todo = [i for i, r in enumerate(reasons) if not r]
-    for i, result in zip(todo, opsin.parse([named[i][0] for i in todo])):
-        if result.smiles is None:
-            reasons[i] = R_OPSIN
-            continue
-        mol = Chem.MolFromSmiles(result.smiles)
-        key = Chem.MolToInchiKey(mol) if mol is not None else ""
-        if key != named[i][1]:
-            reasons[i] = R_MISMATCH
-    return reasons
-
-
 # ---------------------------------------------------------------- chunks on disk
 
 
@@ -180,72 +112,6 @@ def settings(wheel: Path) -> dict:
     return {"namer": f"{NAMER} {NAMER_VERSION}", "opsin_jar": find_jar().name if find_jar() else "",
             "chunk": CHUNK, "alphabet": "".join(sorted(ALPHABET)),
             "moses_sha256": {k: file_sha256(wheel, k) for k in MOSES_FILES}}
-
-
-class ChunkStore:
-    """Finished chunks as small gzip JSON files, valid only for the settings they were made with."""
-
-    def __init__(self, folder: Path, config: dict, fresh: bool = False) -> None:
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = folder / "settings.json"
-        text = json.dumps(config, sort_keys=True)
-        if fresh or not stamp.is_file() or stamp.read_text() != text:
-            for old in folder.glob("*.json.gz"):
-                old.unlink()
-            stamp.write_text(text)
-
-    def path(self, kind: str, number: int) -> Path:
-        return self.folder / f"{kind}-{number:05d}.json.gz"
-
-    def has(self, kind: str, number: int) -> bool:
-        return self.path(kind, number).is_file()
-
-    def load(self, kind: str, number: int) -> Optional[list]:
-        try:
-            return json.loads(gzip.decompress(self.path(kind, number).read_bytes()))
-        except (OSError, ValueError, EOFError):
-            return None
-
-    def save(self, kind: str, number: int, rows: list) -> None:
-        path = self.path(kind, number)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(gzip.compress(json.dumps(rows).encode(), mtime=0))
-        os.replace(tmp, path)
-
-
-def walk(kind: str, smiles: list[str], order: list[int], store: ChunkStore, pool, ahead: int, wanted: int,
-         opsin, log) -> Iterator[tuple[str, str, str]]:
-    """``(smiles, name, reason)`` in walk order, chunk by chunk, loading done chunks from the store.
-
-    Up to ``ahead`` chunks are named in the pool ahead of the one being checked, but only among
-    the chunks that ``wanted`` names need if none is dropped; past those, one chunk at a time.
-    The caller stops iterating when it has enough.
-    """
-    n_chunks = (len(order) + CHUNK - 1) // CHUNK
-    pending: dict[int, object] = {}
-    started = time.monotonic()
-    done_here = 0
-
-    def chunk_smiles(number: int) -> list[str]:
-        return [smiles[i] for i in order[number * CHUNK:(number + 1) * CHUNK]]
-
-    for number in range(n_chunks):
-        rows = store.load(kind, number)
-        if rows is None:
-            upto = max(number + 1, (wanted + CHUNK - 1) // CHUNK)
-            for ahead_no in range(number, min(n_chunks, number + 1 + ahead, upto)):
-                if ahead_no not in pending and not store.has(kind, ahead_no) and pool is not None:
-                    pending[ahead_no] = pool.apply_async(name_chunk, (chunk_smiles(ahead_no),))
-            batch = chunk_smiles(number)
-            named = pending.pop(number).get() if number in pending else name_chunk(batch)
-            reasons = check_chunk(named, opsin)
-            rows = [[s, n if not r else "", r] for s, (n, _, _), r in zip(batch, named, reasons)]
-            store.save(kind, number, rows)
-            done_here += len(rows)
-            rate = done_here / max(time.monotonic() - started, 1e-9)
-            log(f"{kind} chunk {number + 1}/{n_chunks}: {done_here} molecules named in this run, {rate:.0f}/s")
-        yield from (tuple(row) for row in rows)
 
 
 # ---------------------------------------------------------------- output
@@ -275,7 +141,7 @@ def build(wheel: Path, out: Path, targets: dict, workers: int, chunks: Path, fre
 
     from chemgen.chem.opsin import OpsinProcess
 
-    _init_worker()
+    init_worker()
     config = settings(wheel)
     store = ChunkStore(chunks, config, fresh)
     out.mkdir(parents=True, exist_ok=True)
@@ -284,7 +150,8 @@ def build(wheel: Path, out: Path, targets: dict, workers: int, chunks: Path, fre
                    "order": "BLAKE2b-64 of '<file>:<SMILES>'", "splits": {}}
     seen: set[str] = set()
     started = time.monotonic()
-    pool = get_context("fork").Pool(workers, initializer=_init_worker) if workers > 1 else None
+    pool = get_context("fork").Pool(workers, initializer=init_worker) if workers > 1 else None
+    namers = Namers.pool(pool, workers) if pool is not None else Namers.in_this_process()
     try:
         with OpsinProcess() as opsin:
             for kind in ("test", "test_scaffolds", "train"):  # the small splits first: written within minutes
@@ -293,7 +160,8 @@ def build(wheel: Path, out: Path, targets: dict, workers: int, chunks: Path, fre
                     continue
                 smiles = read_moses(wheel, kind)
                 order = walk_order(kind, smiles)
-                rows = walk(kind, smiles, order, store, pool, 2 * workers, sum(n for _, n in wanted), opsin, log)
+                rows = walk(kind, smiles, order, store, namers, sum(n for _, n in wanted), opsin, ALPHABET,
+                            chunk_logger(kind, log))
                 for split, n in wanted:
                     kept: list[tuple[str, str]] = []
                     drops: Counter = Counter()
@@ -326,6 +194,18 @@ def build(wheel: Path, out: Path, targets: dict, workers: int, chunks: Path, fre
     log(f"done in {time.monotonic() - started:.0f} s")
     log("datasets/README.md figures:\n" + readme_figures(stats))
     return stats
+
+
+def chunk_logger(kind: str, log):
+    """A line per chunk named in this run, with the rate so far."""
+    started, done = time.monotonic(), [0]
+
+    def on_chunk(number: int, n_chunks: int, cached: bool) -> None:
+        if not cached:
+            done[0] += CHUNK
+            rate = done[0] / max(time.monotonic() - started, 1e-9)
+            log(f"{kind} chunk {number + 1}/{n_chunks}: {done[0]} molecules named in this run, {rate:.0f}/s")
+    return on_chunk
 
 
 def write_stats(out: Path, stats: dict, targets: dict) -> None:

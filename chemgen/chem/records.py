@@ -60,7 +60,7 @@ def _names(path: str, fmt: str) -> Iterator[Record]:
 
 def _smiles_lines(path: str, fmt: str) -> Iterator[Record]:
     """SMILES, then an optional title after white space; '#' lines and a 'smiles' header are skipped."""
-    for number, line in iter_names(path):
+    for number, line in iter_names(path, errors="replace"):  # an undecodable line is one unreadable record
         smiles, title = (line.split(None, 1) + [""])[:2]
         if line.startswith("#") or (number == 1 and smiles.lower() == "smiles"):
             continue

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from pathlib import Path
+from typing import Any
 
 from chemgen.cli.common import (
-    EXIT_INTERRUPTED, add_config_flags, checkpoint_path, given_settings, log_line, non_negative_int,
+    EXIT_INTERRUPTED, add_config_flags, checkpoint_path, given_settings, log_line, non_negative_int, positive_int,
 )
 
 
@@ -30,6 +31,12 @@ def add_train(sub) -> None:
     p.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt.npz)")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=500, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", help="continue from this checkpoint (same names; settings from it unless given)")
+    group = p.add_argument_group("naming a corpus of molecules (needs chemgen[dask] for a cluster)")
+    group.add_argument("--naming-processes", type=positive_int, metavar="N",
+                       help="processes naming molecules on this machine (default: every core)")
+    group.add_argument("--workers", type=positive_int, metavar="N",
+                       help="name on a local Dask cluster of N one-thread worker processes instead")
+    group.add_argument("--scheduler", metavar="ADDRESS", help="name on an existing Dask cluster, e.g. tcp://head:8786")
     p.set_defaults(run=run_train)
 
 
@@ -46,19 +53,57 @@ def fine_tune_flags() -> str:
     return ", ".join(shown[:2] + [f"--analogs {FINE_TUNE_ANALOGS}"] + shown[2:])
 
 
-def read_input_names(path: str, input_format: Optional[str]) -> list[str]:
-    """Names from a names file, or from molecules named and verified (left-out records reported on stderr)."""
+def read_input_names(args, fine_tuning: bool) -> list[str]:
+    """Names from a names file; or molecules named and verified: a series (fine-tuning: each left-out record
+    reported) or a corpus (in parallel, cached next to the output, drops counted by reason)."""
     from chemgen.chem.records import input_format as format_of
     from chemgen.chem.series import load_series
     from chemgen.io.names import read_training_names
 
-    if format_of(path, input_format) == "txt":
+    path = args.names
+    if format_of(path, args.input_format) == "txt":
         return read_training_names(path)
-    series = load_series(path, input_format)
+    if not fine_tuning:
+        return read_corpus(args)
+    series = load_series(path, args.input_format)
     for problem in series.problems:
         print(f"chemgen: {path}: {problem}; left out", file=sys.stderr)
     print(f"chemgen: {path}: {series.summary()}", file=sys.stderr)
     return series.names
+
+
+def names_cache(out: str) -> Path:
+    """Where a corpus's names are kept: beside the model file, ``prior.npz`` -> ``prior.names/``."""
+    path = Path(out)
+    return path.with_name((path.name[:-4] if path.name.endswith(".npz") else path.name) + ".names")
+
+
+def read_corpus(args) -> list[str]:
+    """A corpus of molecules named in parallel (or on a Dask cluster) into the names cache; the summary on stderr."""
+    from chemgen.chem.corpus import name_corpus
+    from chemgen.chem.records import input_format, read_records
+    from chemgen.errors import ConfigError
+    from chemgen.generation.cluster import cluster_client
+
+    smiles, names, unreadable = [], [], 0
+    for record in read_records(args.names, input_format(args.names, args.input_format)):
+        if record.problem:
+            unreadable += 1
+        elif record.smiles is not None:
+            smiles.append(record.smiles)
+        else:
+            names.append(record.name)
+    corpus = None
+    if smiles:
+        with cluster_client(args.workers, args.scheduler) as client:
+            corpus = name_corpus(smiles, names_cache(args.out), workers=args.naming_processes, client=client)
+        given = set(names)
+        names += [n for n in corpus.names if n not in given]
+        print(f"chemgen: {args.names}: {corpus.summary()}" + (f"; {unreadable:,} records unreadable" if unreadable
+                                                                else ""), file=sys.stderr)
+    if not names:
+        raise ConfigError(f"{args.names}: no usable molecules or names ({len(smiles) + unreadable:,} records read)")
+    return names
 
 
 def run_train(args) -> int:
@@ -77,8 +122,8 @@ def run_train(args) -> int:
     given = given_settings(args, ModelConfig) | given_settings(args, TrainConfig)
     settings = resumed(modelfile.read_npz(args.resume)[1].get("settings", {}), given) if args.resume else given
     analogs = AnalogConfig(**given_settings(args, AnalogConfig)).per_name(fine_tuning=start is not None)
-    names = with_analogs(read_input_names(args.names, args.input_format), analogs, settings.get("random_state"),
-                         log_line)
+    names = with_analogs(read_input_names(args, fine_tuning=start is not None), analogs,
+                         settings.get("random_state"), log_line)
     valid = read_training_names(args.valid) if args.valid else None
     options = dict(checkpoint=ckpt, checkpoint_every=args.checkpoint_every, resume=args.resume, best_path=args.out,
                    log=log_line)

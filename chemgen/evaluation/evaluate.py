@@ -24,7 +24,7 @@ from chemgen.io.progress import progress_bar
 
 # Validity as the benchmarks define it (MOSES, GuacaMol): a structure RDKit sanitises, salts and
 # radicals included; the rdkit filter's stricter chemistry checks are for generation, not this figure.
-VALIDITY_FILTERS = ["opsin", "rdkit(allow_radicals,allow_metals,allow_mixtures)"]
+VALIDITY_FILTERS = ["opsin", "rdkit(allow_radicals,allow_metals,allow_mixtures,allow_missing_aromatics)"]
 DIVERSITY_SAMPLE = 2000
 CHUNK = 1000
 

@@ -34,21 +34,22 @@ def _open_binary(path: str) -> IO[bytes]:
         raise ConfigError(f"cannot read names file {path!r}: {exc.strerror or exc}") from None
 
 
-def iter_names(path: str) -> Iterator[tuple[int, str]]:
+def iter_names(path: str, errors: str = "strict") -> Iterator[tuple[int, str]]:
     """(line number, name) for each non-blank line, surrounding white space stripped.
 
     The file is opened now (a missing file is an error before the first name);
-    a line that is not UTF-8 is a ConfigError naming the line.
+    a line that is not UTF-8 is a ConfigError naming the line, unless errors="replace"
+    (a molecule file's record then fails on its own).
     """
-    return _lines(path, _open_binary(path))
+    return _lines(path, _open_binary(path), errors)
 
 
-def _lines(path: str, handle: IO[bytes]) -> Iterator[tuple[int, str]]:
+def _lines(path: str, handle: IO[bytes], errors: str = "strict") -> Iterator[tuple[int, str]]:
     where = "standard input" if path == "-" else path
     try:
         for line_no, raw in enumerate(handle, start=1):
             try:
-                name = raw.decode("utf-8").strip()
+                name = raw.decode("utf-8", errors).strip()
             except UnicodeDecodeError:
                 raise ConfigError(f"{where}: line {line_no} is not valid UTF-8 text") from None
             if name:

@@ -104,14 +104,14 @@ class CharRNN:
 
         The run's schedule is :data:`~chemgen.model.config.FINE_TUNE_DEFAULTS`
         with ``settings`` over them (e.g. ``{"epochs": 40}``), never the parent's
-        own run; the architecture stays, the vocabulary grows by the series' new
+        own run (only its seed, unless ``random_state`` is given); the architecture stays, the vocabulary grows by the series' new
         characters, and the model records its parent. To add analogs of the
         series' members, widen the names first (chemgen.chem.analogs.with_analogs).
         """
         from chemgen.model.train import TrainingInterrupted, fit
 
         start = self._check_fitted()
-        config = fine_tuning(settings or {})
+        config = fine_tuning({"random_state": self.random_state} | (settings or {}))  # the parent's seed, unless given
         model = ModelConfig(**ModelConfig.of(start.config, self.weight_init).as_dict()
                             | split_settings(settings or {})[0])  # a different architecture is refused by fit
         self.set_params(**config.as_dict())

@@ -215,24 +215,6 @@ def test_druglike_gzip_writer_gives_the_same_bytes(tmp_path):
     assert gzip.decompress((tmp_path / "a.gz").read_bytes()) == b"x\ny z\n"
 
 
-def test_druglike_check_keeps_only_names_that_give_the_source_structure():
-    from chemgen.chem.opsin import OpsinResult
-    from rdkit import Chem
-
-    ethanol, methanol = Chem.MolToInchiKey(Chem.MolFromSmiles("CCO")), Chem.MolToInchiKey(Chem.MolFromSmiles("CO"))
-
-    class FakeOpsin:
-        def parse(self, names):
-            table = {"ethanol": "OCC", "methanol": "CO", "1lambda^6-thing": "CCO"}
-            return [OpsinResult(n, table.get(n)) for n in names]
-
-    named = [("ethanol", ethanol, ""), ("methanol", ethanol, ""), ("nonsense", ethanol, ""),
-             ("1lambda^6-thing", ethanol, ""), ("ethan$ol", ethanol, ""), ("", "", druglike.R_NAMER),
-             ("methanol", methanol, "")]
-    assert druglike.check_chunk(named, FakeOpsin()) == [
-        "", druglike.R_MISMATCH, druglike.R_OPSIN, "", druglike.R_ALPHABET, druglike.R_NAMER, ""]
-
-
 def test_druglike_build_names_a_missing_wheel_in_one_line(tmp_path, capsys):
     assert druglike.main(["--moses-wheel", str(tmp_path / "none.whl")]) == 2
     err = capsys.readouterr().err
