@@ -19,9 +19,10 @@ from chemgen.io.settings import (
     positive_int, positive_number, seed, setting, share_below_one, weight_up_to_one,
 )
 from chemgen.model.cells import CELLS, INIT_SCHEMES, init_scheme
-from chemgen.model.modelfile import FLOAT_DTYPES
+from chemgen.model.modelfile import FLOAT_DTYPES, Learned
 from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, OPTIMIZERS
+from chemgen.model.vocab import DIRECTIONS
 
 
 def weight_init(name: str, value: Any) -> str:
@@ -68,15 +69,20 @@ class ModelConfig(CheckedSettings):
                                "--weight-init", metavar="SCHEME")
     dtype: str = setting("float32", "float type of parameters and activations", one_of(FLOAT_DTYPES), "--dtype",
                          list(FLOAT_DTYPES))
+    direction: str = setting("forward", "which way the model writes a name: forward (left to right) or reverse (right "
+                                        "to left: the parent first, then the substituents' locants)",
+                             one_of(DIRECTIONS), "--direction", list(DIRECTIONS))
 
     def net(self, vocab_size: int) -> NetConfig:
         """The network's shape for a vocabulary of this size."""
         return NetConfig(self.cell, self.hidden_size, self.num_layers, vocab_size, self.dtype, self.embed)
 
     @classmethod
-    def of(cls, net: NetConfig, weight_init: str) -> "ModelConfig":
-        """The settings of an existing network."""
-        return cls(net.cell, net.hidden_size, net.num_layers, net.embed, weight_init, net.dtype)
+    def of(cls, learned: Learned, weight_init: str) -> "ModelConfig":
+        """The settings of an existing model."""
+        net = learned.config
+        return cls(net.cell, net.hidden_size, net.num_layers, net.embed, weight_init, net.dtype,
+                   learned.vocab.direction)
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,8 @@ def defaults() -> dict[str, Any]:
 
 
 # What a model file written before a setting existed was trained with (the defaults have changed since).
-LEGACY_SETTINGS: dict[str, Any] = {"embed": 0, "weight_init": "seed", "warmup": 0, "decay_share": 1.0}
+LEGACY_SETTINGS: dict[str, Any] = {"embed": 0, "weight_init": "seed", "warmup": 0, "decay_share": 1.0,
+                                   "direction": "forward"}
 
 
 def known_settings(settings: dict[str, Any]) -> dict[str, Any]:

@@ -112,7 +112,7 @@ class CharRNN:
 
         start = self._check_fitted()
         config = fine_tuning({"random_state": self.random_state} | (settings or {}))  # the parent's seed, unless given
-        model = ModelConfig(**ModelConfig.of(start.config, self.weight_init).as_dict()
+        model = ModelConfig(**ModelConfig.of(start, self.weight_init).as_dict()
                             | split_settings(settings or {})[0])  # a different architecture is refused by fit
         self.set_params(**config.as_dict())
         parent = getattr(self, "source_", {"model": "a model fitted in this session"})

@@ -24,7 +24,8 @@ class BracketGrammar:
     def __init__(self, vocab: Vocab, batch: int):
         index = vocab.char_to_ix
         self.vocab_size = vocab.size
-        pairs = [(index[o], index[c]) for o, c in PAIRS.items() if o in index and c in index]
+        written = [(c, o) if vocab.reverse else (o, c) for o, c in PAIRS.items()]  # right to left: ")" opens
+        pairs = [(index[o], index[c]) for o, c in written if o in index and c in index]
         self.openers = np.array([o for o, _ in pairs], dtype=np.int64)  # (P,)
         self.closers = np.array([c for _, c in pairs], dtype=np.int64)  # (P,)
         self.stack = np.zeros((batch, MAX_DEPTH), dtype=np.int64)  # (B, D) opener indices

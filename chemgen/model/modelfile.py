@@ -21,7 +21,7 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
-from chemgen.errors import ModelFileError
+from chemgen.errors import ModelFileError, VocabularyError
 from chemgen.io.atomic import atomic_open
 from chemgen.model.cells import CELLS
 from chemgen.model.network import NetConfig, expected_shapes
@@ -211,12 +211,17 @@ def check_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], expecte
     return found
 
 
+def vocab_of(meta: dict[str, Any]) -> Vocab:
+    """The vocabulary a file's meta declares (files from before directions write forward)."""
+    return Vocab(meta["vocab"], meta.get("direction", "forward"))
+
+
 def config_of(path: str | os.PathLike, meta: dict[str, Any]) -> NetConfig:
     """The network config a file's meta declares, its fields of the right kinds and consistent."""
     try:
-        vocab = Vocab(meta["vocab"])
+        vocab = vocab_of(meta)
         config = NetConfig(**meta["config"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, VocabularyError) as exc:
         raise ModelFileError(f"{path}: model metadata is incomplete ({exc})") from None
     sizes = {"hidden_size": 1, "num_layers": 1, "vocab_size": 2, "embed": 0}  # smallest value of each
     wrong = [k for k, low in sizes.items()
@@ -250,6 +255,7 @@ def model_meta(learned: Learned, settings: dict[str, Any], training: dict[str, A
         "format_version": FORMAT_VERSION,
         "config": asdict(learned.config),
         "vocab": learned.vocab.chars,
+        "direction": learned.vocab.direction,
         "settings": settings,
         "training": training,
     }
@@ -283,7 +289,7 @@ def learned_from(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: d
     fingerprint = arrays.get("fingerprint", np.zeros(0, dtype=np.uint64))
     if fingerprint.dtype != np.uint64 or fingerprint.ndim != 1:
         raise ModelFileError(f"{path}: training fingerprint has the wrong type")
-    return Learned(config, params, Vocab(meta["vocab"]), fingerprint)
+    return Learned(config, params, vocab_of(meta), fingerprint)
 
 
 def read_model(path: str | os.PathLike) -> tuple[Learned, dict[str, Any]]:

@@ -52,6 +52,9 @@ def check_sampling_options(model: Learned, n: int, random_state: Optional[int] =
     if message:
         raise ConfigError(message)
     model.vocab.check(config.prefix)
+    if config.prefix and model.vocab.reverse:
+        raise ConfigError("this model writes names right to left (direction reverse), so a prefix cannot be given: "
+                          "its first characters are the name's last")
     return config
 
 

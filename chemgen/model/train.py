@@ -285,7 +285,7 @@ def fit(
 
 def _prepare(model: ModelConfig, config: TrainConfig, train_names: list[str], valid_names: list[str],
              rng: np.random.Generator) -> Run:
-    vocab = Vocab.from_names(train_names + valid_names)
+    vocab = Vocab.from_names(train_names + valid_names, model.direction)
     net = model.net(vocab.size)
     init = init_scheme(model.weight_init)
     params = network.init_params(net, rng, init)
@@ -301,11 +301,12 @@ def _prepare_from(init: Learned, model: ModelConfig, config: TrainConfig, train_
                   valid_names: list[str], rng: np.random.Generator, log: Callable[[str], None]) -> Run:
     """A run that starts from a fitted model: same architecture, its parameters, a grown vocabulary."""
     net = init.config
-    if model.net(net.vocab_size) != net:
+    if model.net(net.vocab_size) != net or model.direction != init.vocab.direction:
         raise ConfigError(f"fine-tuning keeps the starting model's architecture ({net.cell}, {net.hidden_size} "
-                          f"units, {net.num_layers} layers, {net.dtype}, embedding {net.embed}); do not change "
-                          f"cell, hidden size, layers, dtype or embedding")
-    vocab = Vocab.from_names(train_names + valid_names + [init.vocab.chars])
+                          f"units, {net.num_layers} layers, {net.dtype}, embedding {net.embed}, direction "
+                          f"{init.vocab.direction}); do not change cell, hidden size, layers, dtype, embedding or "
+                          f"direction")
+    vocab = Vocab.from_names(train_names + valid_names + [init.vocab.chars], init.vocab.direction)
     new_chars = sorted(set(vocab.chars) - set(init.vocab.chars))
     old_rows = np.array([vocab.char_to_ix[c] for c in init.vocab.ix_to_char])  # (V_old,)
     net, params = network.grow_vocab(net, init.params, old_rows, vocab.size, rng)

@@ -1,7 +1,10 @@
 """Character vocabulary: the seed's char_to_ix / ix_to_char maps plus batch encoding.
 
 Index 0 is the single boundary token (``"\\n"``, as in the seed) that both starts
-and ends every name; the other characters follow in sorted order.
+and ends every name; the other characters follow in sorted order. A vocabulary
+has a direction: ``forward`` models write a name left to right, ``reverse``
+models right to left (the parent first, its locants after); encoding and
+decoding turn the name round, so training, scoring and sampling all honour it.
 """
 from __future__ import annotations
 
@@ -12,25 +15,34 @@ import numpy as np
 from chemgen.errors import VocabularyError
 
 BOUNDARY = "\n"
+DIRECTIONS = ("forward", "reverse")  # which way a model writes a name
 
 
 class Vocab:
     """Maps characters to indices and back; index 0 is the boundary token."""
 
-    def __init__(self, chars: Iterable[str]):
+    def __init__(self, chars: Iterable[str], direction: str = "forward"):
+        if direction not in DIRECTIONS:
+            raise VocabularyError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
         chars = sorted(set(chars) - {BOUNDARY})
         self.ix_to_char: list[str] = [BOUNDARY] + chars
         self.char_to_ix: dict[str, int] = {c: i for i, c in enumerate(self.ix_to_char)}
+        self.direction = direction
 
     @classmethod
-    def from_names(cls, names: Iterable[str]) -> "Vocab":
+    def from_names(cls, names: Iterable[str], direction: str = "forward") -> "Vocab":
         """The vocabulary of every character appearing in ``names``."""
         chars: set[str] = set()
         for name in names:
             chars.update(name)
         if BOUNDARY in chars:
             raise VocabularyError("names must not contain a newline")
-        return cls(chars)
+        return cls(chars, direction)
+
+    @property
+    def reverse(self) -> bool:
+        """Does the model write names right to left?"""
+        return self.direction == "reverse"
 
     @property
     def size(self) -> int:
@@ -58,16 +70,16 @@ class Vocab:
     def encode(self, name: str, line: Optional[int] = None) -> np.ndarray:
         """Indices of the characters of ``name`` (no boundary tokens)."""
         self.check(name, line)
-        return np.array([self.char_to_ix[c] for c in name], dtype=np.int32)
+        return np.array([self.char_to_ix[c] for c in (name[::-1] if self.reverse else name)], dtype=np.int32)
 
     def decode(self, indices: Iterable[int]) -> str:
-        """Characters for ``indices``, stopping at the first boundary token."""
+        """The name written by ``indices`` (in the model's direction), stopping at the first boundary token."""
         out = []
         for ix in indices:
             if ix == 0:
                 break
             out.append(self.ix_to_char[int(ix)])
-        return "".join(out)
+        return "".join(reversed(out) if self.reverse else out)
 
     def encode_padded(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Codes of many names, zero-padded: codes (N, longest) int32 and lengths (N,)."""
