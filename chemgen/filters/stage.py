@@ -89,30 +89,62 @@ def _filter_chunk(filter_, alive: list[Candidate], stats: dict[str, FilterStats]
 
 def _side_by_side(filters: list[Any], candidates: list[Candidate], stats: dict[str, FilterStats]) -> list[Candidate]:
     """The survivors, each filter in its own thread taking chunks from the one before (a pipeline)."""
-    stop = threading.Event()
-    inbox: queue.Queue = queue.Queue()
-    for start in range(0, len(candidates), CHUNK):
-        inbox.put(candidates[start:start + CHUNK])
-    inbox.put(_END)
-    lanes = []
-    for filter_ in filters:
-        outbox: queue.Queue = queue.Queue()
-        lanes.append(threading.Thread(target=_lane, args=(filter_, inbox, outbox, stats, stop), daemon=True,
-                                      name=f"filter {filter_.name}"))
-        inbox = outbox
-    for lane in lanes:
-        lane.start()
-    survivors: list[Candidate] = []
-    try:
-        while (chunk := inbox.get()) is not _END:
+    with FilterStream(filters, stats) as stream:
+        stream.put(candidates)
+        return stream.finish()
+
+
+class FilterStream:
+    """Filters as a pipeline fed while the candidates are still being made (as names end during sampling).
+
+    Each filter runs in its own thread on chunks of CHUNK candidates, in the
+    order they were put, taking them from the filter before; ``finish()``
+    returns the survivors. The verdicts are those of running the filters over
+    the same candidates at once; only the survivors' order follows the chunks.
+    """
+
+    def __init__(self, filters: list[Any], stats: dict[str, FilterStats]):
+        self.stop = threading.Event()
+        self.inbox: queue.Queue = queue.Queue()
+        self.pending: list[Candidate] = []
+        inbox, self.lanes = self.inbox, []
+        for filter_ in filters:
+            outbox: queue.Queue = queue.Queue()
+            self.lanes.append(threading.Thread(target=_lane, args=(filter_, inbox, outbox, stats, self.stop),
+                                               daemon=True, name=f"filter {filter_.name}"))
+            inbox = outbox
+        self.outbox = inbox
+        for lane in self.lanes:
+            lane.start()
+
+    def __enter__(self) -> "FilterStream":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop.set()
+        self.inbox.put(_END)
+        for lane in self.lanes:
+            lane.join()
+
+    def put(self, candidates: list[Candidate]) -> None:
+        """Queue candidates; full chunks go down the pipeline at once."""
+        self.pending.extend(candidates)
+        while len(self.pending) >= CHUNK:
+            self.inbox.put(self.pending[:CHUNK])
+            del self.pending[:CHUNK]
+
+    def finish(self) -> list[Candidate]:
+        """Send what is left, wait for the last filter, and return the survivors (a filter's error is raised)."""
+        if self.pending:
+            self.inbox.put(self.pending)
+            self.pending = []
+        self.inbox.put(_END)
+        survivors: list[Candidate] = []
+        while (chunk := self.outbox.get()) is not _END:
             if isinstance(chunk, BaseException):
                 raise chunk
             survivors.extend(chunk)
-    finally:
-        stop.set()
-    for lane in lanes:
-        lane.join()
-    return survivors
+        return survivors
 
 
 def _lane(filter_, inbox: queue.Queue, outbox: queue.Queue, stats: dict[str, FilterStats],
@@ -178,6 +210,13 @@ class FilterStage:
     def run(self, candidates: list[Candidate], keep_failed: bool = True) -> list[Candidate]:
         """Verdicts for a batch; all candidates back (keep_failed) or only those that passed every filter."""
         return apply_filters(self.filters, candidates, self.stats, keep_failed)
+
+    def stream(self) -> Optional[FilterStream]:
+        """A pipeline to feed candidates to as they are made, when a filter waits outside Python (else None:
+        then a batch is filtered at once, with :meth:`run`)."""
+        if len(self.filters) > 1 and any(getattr(f, "background", False) for f in self.filters):
+            return FilterStream(self.filters, self.stats)
+        return None
 
     def close(self) -> None:
         """Release what the filters hold (OPSIN processes, caches); safe to call twice."""

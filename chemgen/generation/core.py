@@ -50,20 +50,36 @@ def survivor_batches(model: CharRNN, stage: FilterStage, collector: Collector, n
     rng = np.random.default_rng(seed)
     ended = 0
     while (n is None or len(collector) < n) and collector.tried < max_tries:
+        before = {k: FilterStats(v.seen, v.passed) for k, v in stage.stats.items()}
         want = (n - len(collector)) if n is not None else MAX_BATCH
         batch = min(max_tries - collector.tried, max(MIN_BATCH, int(want / _pass_rate(stage.stats) * 1.3) + 1),
                     MAX_BATCH)
-        samples, drawn = draw_names(learned, batch, rng=np.random.default_rng(int(rng.integers(2**63))),
-                                    **sampling.as_dict())
+        samples, drawn, survivors = _sample_and_filter(learned, stage, batch, np.random.default_rng(
+            int(rng.integers(2**63))), sampling)
         ended += len(samples)
         if not ended and (collector.tried + drawn >= min(max_tries, NO_END_LIMIT)):
             raise SamplingFailed(f"none of {collector.tried + drawn} sampled names ended within --max-length "
                                  f"{sampling.max_length}: raise --max-length")
-        before = {k: FilterStats(v.seen, v.passed) for k, v in stage.stats.items()}
-        survivors = stage.run(candidates_of(samples), keep_failed=False)
         collector.count(drawn, _difference(stage.stats, before))
         collector.add_all(survivors)
         yield survivors
+
+
+def _sample_and_filter(learned: Any, stage: FilterStage, batch: int, rng: np.random.Generator,
+                       sampling: SamplingConfig) -> tuple[list[Sample], int, list[Candidate]]:
+    """A batch of samples, how many were drawn, and the survivors of the filter stage.
+
+    When the stage can take a stream, names go to the filters as they end, so OPSIN and RDKit work on
+    the first names while the sampler still writes the longer ones; the verdicts are the same.
+    """
+    stream = stage.stream()
+    if stream is None:
+        samples, drawn = draw_names(learned, batch, rng=rng, **sampling.as_dict())
+        return samples, drawn, stage.run(candidates_of(samples), keep_failed=False)
+    with stream:
+        samples, drawn = draw_names(learned, batch, rng=rng, on_names=lambda s: stream.put(candidates_of(s)),
+                                    **sampling.as_dict())
+        return samples, drawn, stream.finish()
 
 
 def _difference(after: dict[str, FilterStats], before: dict[str, FilterStats]) -> dict[str, FilterStats]:

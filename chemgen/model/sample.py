@@ -10,7 +10,7 @@ after a bounded number of batches.
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 import numpy as np
 
@@ -76,6 +76,7 @@ class Rows:
 
     def __init__(self, config: network.NetConfig, start: int, stop: int):
         self.active = np.arange(start, stop)  # (A,) rows still running
+        self.ended = np.zeros(0, dtype=np.int64)  # (E,) rows that ended at the last step
         self.current = np.zeros(stop - start, dtype=np.int32)  # (A,) the boundary token starts every name
         self.states = network.initial_states(config, stop - start)
         self.ws = Workspace()
@@ -108,7 +109,12 @@ class Batch:
         shares = [None if uniforms is None else uniforms[a:b] for a, b in zip(starts[:-1], starts[1:])]
         threads.run(lambda i: self.step_part(self.parts[i], t, shares[i]), len(self.parts))
 
+    def ended(self) -> np.ndarray:
+        """The rows that ended at the last step, ascending: (E,)."""
+        return np.sort(np.concatenate([part.ended for part in self.parts]))
+
     def step_part(self, part: Rows, t: int, uniforms: Optional[np.ndarray]) -> None:
+        part.ended = part.active[:0]
         if part.active.size == 0:
             return
         logits, part.states = network.step_logits(self.config, self.weights, part.current, part.states,
@@ -126,20 +132,25 @@ class Batch:
         if t < self.tokens.shape[1]:
             self.tokens[active, t] = current
         running = current != 0  # (A,)
-        self.done[active[~running]] = True
+        part.ended = active[~running]
+        self.done[part.ended] = True
         part.active, part.current = active[running], current[running]
         if not running.all():
             part.states = network.keep_rows(part.states, running)
 
 
 def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int,
-                 rng: np.random.Generator, grammar: bool = True,
-                 threads: Optional[Threads] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 rng: np.random.Generator, grammar: bool = True, threads: Optional[Threads] = None,
+                 on_ended: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], None]] = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tokens (B, max_length), their log-likelihood (B,), and which names ended (B,).
 
     Only names still running are computed: ended rows leave the batch. With
     ``grammar``, brackets are kept balanced (:mod:`chemgen.model.grammar`);
-    with ``threads``, each thread steps a part of the rows.
+    with ``threads``, each thread steps a part of the rows; ``on_ended(rows,
+    tokens, logp)`` is called after each step with the rows that ended in it
+    (their tokens and log-likelihoods are final), so a caller can use finished
+    names while the rest are still being written.
     """
     threads = threads or Threads()
     state = Batch(model, batch, temperature, top_k, prefix, max_length, grammar, threads.count)
@@ -148,6 +159,8 @@ def sample_batch(model: Learned, batch: int, temperature: float, top_k: Optional
         if running == 0:
             break
         state.step(t, None if t < len(state.forced) else rng.random(running), threads)
+        if on_ended is not None:
+            on_ended(state.ended(), state.tokens, state.logp)
     return state.tokens, state.logp, state.done
 
 
@@ -172,23 +185,39 @@ def sample_names(model: Learned, n: int, temperature: float = 1.0, top_k: Option
 
 
 def draw_names(model: Learned, n: int, temperature: float, top_k: Optional[int], prefix: str, max_length: int,
-               rng: np.random.Generator, max_attempts: int = 1, grammar: bool = True,
-               threads: int = 1) -> tuple[list[Sample], int]:
-    """Up to n complete names from at most max_attempts batches, and how many names were drawn."""
-    names: list[str] = []
-    logps: list[float] = []
+               rng: np.random.Generator, max_attempts: int = 1, grammar: bool = True, threads: int = 1,
+               on_names: Optional[Callable[[list[Sample]], None]] = None) -> tuple[list[Sample], int]:
+    """Up to n complete names from at most max_attempts batches, and how many names were drawn.
+
+    on_names (one batch only): called with the names that ended at each step, as they end.
+    """
+    if on_names is not None and max_attempts != 1:
+        raise ValueError("on_names streams one batch: max_attempts must be 1")
+    samples: list[Sample] = []
     drawn = 0
     with Threads(threads) as pool:
         for _ in range(max_attempts):
-            missing = n - len(names)
+            missing = n - len(samples)
             if missing <= 0:
                 break
             batch = min(MAX_BATCH, max(missing + missing // 8 + 1, 1)) if max_attempts > 1 else missing
-            tokens, logp, done = sample_batch(model, batch, temperature, top_k, prefix, max_length, rng, grammar, pool)
+            found: dict[int, Sample] = {}
+
+            def take(rows: np.ndarray, tokens: np.ndarray, logp: np.ndarray) -> None:
+                new = rows[tokens[rows, 0] != 0]  # (E,) ended, and not an empty name
+                found.update(zip(new.tolist(), _samples(model, tokens[new], logp[new])))
+                if on_names is not None and new.size:
+                    on_names([found[row] for row in new.tolist()])
+
+            sample_batch(model, batch, temperature, top_k, prefix, max_length, rng, grammar, pool, take)
             drawn += batch
-            complete = np.flatnonzero(done & (tokens[:, 0] != 0))  # ended, and not an empty name
-            for row in complete[:missing]:
-                names.append(model.vocab.decode(tokens[row]))
-                logps.append(float(logp[row]))
+            samples += [found[row] for row in sorted(found)[:missing]]
+    return samples, drawn
+
+
+def _samples(model: Learned, tokens: np.ndarray, logp: np.ndarray) -> list[Sample]:
+    """Samples of finished rows: tokens (E, L), log-likelihoods (E,)."""
+    names = [model.vocab.decode(row) for row in tokens]
     seen = model.in_training(names)
-    return [Sample(name, lp, lp / (len(name) + 1), bool(flag)) for name, lp, flag in zip(names, logps, seen)], drawn
+    return [Sample(name, float(lp), float(lp) / (len(name) + 1), bool(flag))
+            for name, lp, flag in zip(names, logp, seen)]
