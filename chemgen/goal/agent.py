@@ -349,13 +349,12 @@ def _out_of_time(run: Run) -> bool:
 
 
 def stop_reason(run: Run) -> str:
-    """Why a run with a budget stops before its next step ("" to go on): budget spent, or the agent collapsed."""
+    """Why a run stops before its next step ("" to go on): its budget spent, no new structure for
+    ``stale_steps`` (with a budget), or the best scores unchanged for ``patience`` steps (when set)."""
     config, state, scored = run.config, run.state, run.scored
-    if config.budget is None:
-        return ""
-    if scored.exhausted:
+    if config.budget is not None and scored.exhausted:
         return f"budget reached: {len(scored):,} distinct structures scored"
-    if config.stale_steps and state.stale >= config.stale_steps:
+    if config.budget is not None and config.stale_steps and state.stale >= config.stale_steps:
         return f"no new structure in {state.stale} steps: the agent has collapsed"
     if config.patience and state.unchanged >= config.patience:
         return (f"the {PATIENCE_TOP} best scores unchanged for {state.unchanged} steps after {len(scored):,} "

@@ -147,6 +147,7 @@ def test_patience_stops_when_the_best_scores_stay_the_same(tiny_model, monkeypat
     monkeypatch.setattr(agent_module, "PATIENCE_AFTER", 4)  # PMO counts after 1,000 structures
     result = optimize("chloro", prior=tiny_model, budget=1000, stale_steps=0, patience=2, **FAST)
     assert result.stop_reason.startswith("the 100 best scores unchanged for 2 steps after")
+    assert optimize("chloro", prior=tiny_model, patience=2, **FAST).stop_reason == result.stop_reason  # no budget
     without = optimize("chloro", prior=tiny_model, budget=1000, stale_steps=0, steps=12, **FAST)
     assert without.steps_done == 12 and without.stop_reason == ""  # patience is off unless asked
 
