@@ -16,9 +16,9 @@ Every distinct valid structure scored is recorded in order (a
 order an oracle component scored them, else in sampling order); ``budget``
 caps their number, and PMO's figures (AUC top-10, top-1/10/100 means) are
 computed from that record. A run with a budget also stops when the agent has
-collapsed: ``stale_steps`` steps in a row without a new structure, or (with
-``patience``) the 100 best scores unchanged for that many steps once 1,000
-structures are scored (PMO's rule for REINVENT).
+collapsed (``stale_steps`` steps in a row without a new structure), and any
+run with ``patience`` when the 100 best scores stay unchanged for that many
+steps once 1,000 structures are scored (PMO's rule for REINVENT).
 
 Outputs: the agent as a normal model file (its parent recorded in the meta),
 a JSON Lines log of every scored sample (with ``call``, the structure's place
@@ -155,7 +155,7 @@ class Run:
         self.pool = Threads(self.config.threads)
         self.workspaces = [Workspace() for _ in range(self.config.threads)]
         self.scored = ScoredStructures(None, self.config.budget)
-        self.scoring.set_budget(self.config.budget)
+        self.scoring.start_run(self.config.budget)
 
     @property
     def counting(self) -> bool:
@@ -369,7 +369,7 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                            random_state=int(run.rng.integers(2**63)), threads=config.threads)
     candidates = [Candidate(s.name, s.logp, s.logp_per_char, s.in_training) for s in samples]
     sent_before = len(run.scoring.scored) if run.scoring.scored is not None else 0
-    top_before = _top_scores(run.scored)
+    top_before = _top_scores(run.scored) if config.patience else []
     table = run.scoring.score(candidates)
     smiles, scaffolds = structures(candidates)
     calls = record_structures(run, smiles, table.total, sent_before)
@@ -426,7 +426,7 @@ def _count(run: Run, calls: Sequence[Optional[int]], top_before: list[float], sm
     state = run.state
     state.valid_names += sum(s is not None for s in smiles)
     state.stale = 0 if any(c is not None for c in calls) else state.stale + 1
-    if len(run.scored) > PATIENCE_AFTER:
+    if run.config.patience and len(run.scored) > PATIENCE_AFTER:
         state.unchanged = state.unchanged + 1 if _top_scores(run.scored) == top_before else 0
 
 

@@ -267,10 +267,10 @@ class ScoringFunction:
         """The first oracle's record of what it scored (None without an oracle)."""
         return next(iter(self.oracles.values())).scored if self.oracles else None
 
-    def set_budget(self, budget: Optional[int]) -> None:
-        """No oracle of this scoring may score more than ``budget`` structures."""
+    def start_run(self, budget: Optional[int]) -> None:
+        """A run begins: every oracle's record starts empty, capped at ``budget`` structures."""
         for oracle in self.oracles.values():
-            oracle.scored.budget = budget
+            oracle.scored = ScoredStructures(oracle.scored.oracle, budget)
 
     @classmethod
     def from_spec(cls, text: str, aggregation: str = "geometric", run_options: Optional[Mapping[str, Any]] = None

@@ -104,6 +104,16 @@ def test_a_callable_alone_is_gated_by_opsin_and_rdkit_and_sees_each_structure_on
     assert result.structures == len(oracle.sent) and [s for s, _ in result.scored] == oracle.sent
 
 
+def test_a_scoring_function_used_again_starts_each_run_afresh(tiny_model_path):
+    from chemgen.goal.scoring import ScoringFunction
+
+    oracle = Recorder()
+    scoring = ScoringFunction([oracle])
+    first = optimize(scoring, prior=str(tiny_model_path), budget=20, **FAST)
+    second = optimize(scoring, prior=str(tiny_model_path), budget=20, **FAST)
+    assert first.scored == second.scored and len(oracle.sent) == 40  # the same run twice, each with its budget
+
+
 def test_budget_caps_what_the_oracle_sees_and_stops_the_run(tiny_model_path):
     oracle, lines = Recorder(), []
     result = optimize(oracle, prior=str(tiny_model_path), budget=40, progress=lines.append, **FAST)
