@@ -15,8 +15,11 @@ def add_optimize(sub) -> None:
                        description="Goal-directed generation: a copy of a prior model learns to write names that "
                                    "score high (REINVENT's DAP rule); the filters are the scoring components.")
     p.add_argument("--score", help="scoring components, filter specs with optional [settings]: "
-                                   "'opsin,rdkit,similar(to=lead.smi)', 'opsin,rdkit[value=qed]' "
-                                   "(overrides the run file's [scoring])")
+                                   "'opsin,rdkit,similar(to=lead.smi)', 'opsin,rdkit[value=qed]', or an external "
+                                   "oracle, 'command(run=\"python dock.py\", parallel=4, timeout=600)' (SMILES "
+                                   "on stdin, one score in [0, 1] a line on stdout; alone, it is gated by opsin "
+                                   "and rdkit; timeout in seconds, default 3600) (overrides the run file's "
+                                   "[scoring])")
     p.add_argument("--aggregation", choices=["geometric", "arithmetic"], default=None,
                    help="mean of the graded components (default geometric)")
     p.add_argument("--config", help="TOML run file: settings, outputs and a [scoring] table")
@@ -65,8 +68,15 @@ def run_optimize(args) -> int:
         print(f"chemgen: interrupted at step {stop.step}; checkpoint saved to {stop.checkpoint} "
               f"(continue with --resume {stop.checkpoint}); agent so far in {outputs['out']}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    print(summary_line(result, outputs["out"]), file=sys.stderr)
+    return 0
+
+
+def summary_line(result, out: str) -> str:
+    """The run in one line: steps, names, structures, PMO's figures, the best structure, where the agent is."""
     best = result.best[0] if result.best else None
     best_text = f"best score {best['score']:.3f} ({best['smiles'] or best['name']})" if best else "nothing scored"
-    print(f"chemgen: {result.steps_done} steps, {result.names_scored} names scored in {result.seconds:.0f} s; "
-          f"{best_text}; agent saved to {outputs['out']}", file=sys.stderr)
-    return 0
+    return (f"chemgen: {result.steps_done} steps, {result.names_scored} names scored ({result.valid_names} valid, "
+            f"{result.structures} distinct structures) in {result.seconds:.0f} s; AUC top-10 {result.auc_top10:.3f}, "
+            f"top-1/10/100 {result.top1:.3f}/{result.top10:.3f}/{result.top100:.3f}; {best_text}; "
+            f"agent saved to {out}")

@@ -11,15 +11,29 @@ with the prior frozen. The gradient goes through chemgen's own backward pass:
 the loss's derivative with respect to each name's log-likelihood is a
 per-name weight (:func:`chemgen.model.network.dap_loss`).
 
+Every distinct valid structure scored is recorded in order (a
+:class:`~chemgen.goal.oracle.ScoredStructures` of the total scores, in the
+order an oracle component scored them, else in sampling order); ``budget``
+caps their number, and PMO's figures (AUC top-10, top-1/10/100 means) are
+computed from that record. A run with a budget also stops when the agent has
+collapsed (``stale_steps`` steps in a row without a new structure), and any
+run with ``patience`` when the 100 best scores stay unchanged for that many
+steps once 1,000 structures are scored (PMO's rule for REINVENT).
+
 Outputs: the agent as a normal model file (its parent recorded in the meta),
-a JSON Lines log of every scored sample, a CSV of the best unique structures,
-and checkpoints (``resume`` continues a run exactly). Ctrl-C finishes the
-current step, writes everything, and raises :class:`OptimizeInterrupted`.
+a JSON Lines log of every scored sample (with ``call``, the structure's place
+in the record, when the run has an oracle or a budget), a CSV of the best
+unique structures, and checkpoints (``resume`` continues a run exactly).
+Ctrl-C finishes the current step, writes everything, and raises
+:class:`OptimizeInterrupted`. An oracle that fails ends the run the same way
+(the failed step is not counted; a resume draws its batch again) and its
+:class:`~chemgen.goal.oracle.OracleError` carries the result so far.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
+import heapq
 import json
 import math
 import os
@@ -35,7 +49,8 @@ from chemgen.errors import ChemgenError, ConfigError
 from chemgen.filters import Candidate
 from chemgen.goal.config import OptimizeConfig
 from chemgen.goal.memory import DiversityFilter, ReplayMemory
-from chemgen.goal.scoring import Component, ScoringFunction
+from chemgen.goal.oracle import OracleError, ScoredStructures
+from chemgen.goal.scoring import Component, ScoringFunction, is_oracle
 from chemgen.io.atomic import atomic_open, check_writable
 from chemgen.model import checkpoint as checkpoints
 from chemgen.model import modelfile, network
@@ -51,6 +66,8 @@ from chemgen.model.vocab import batch_from_codes
 
 
 CHECKPOINT_KEY = "optimize_state"  # the model file's meta key holding a run's state
+PATIENCE_AFTER = 1000  # structures scored before the patience rule counts (PMO's REINVENT)
+PATIENCE_TOP = 100  # the best scores the patience rule watches
 
 
 class OptimizeInterrupted(KeyboardInterrupt):
@@ -75,11 +92,15 @@ class OptimizeState:
     history: list[dict[str, Any]] = field(default_factory=list)  # one row per step
     best: dict[str, dict[str, Any]] = field(default_factory=dict)  # SMILES -> the best sample of that structure
     hit_scaffolds: set[str] = field(default_factory=set)  # scaffolds with a sample scoring >= min_score
+    valid_names: int = 0  # names sampled that had a valid structure
+    stale: int = 0  # steps in a row that scored no new structure
+    unchanged: int = 0  # steps in a row that left the 100 best scores as they were (after 1,000 structures)
 
 
 @dataclass
 class OptimizeResult:
-    """What a run gives back: the agent, the per-step history and the best unique structures (best first)."""
+    """What a run gives back: the agent, the per-step history and the best unique structures (best first),
+    with PMO's figures over the distinct structures scored (``scored``, in the order they were scored)."""
 
     agent: CharRNN
     history: list[dict[str, Any]]
@@ -87,6 +108,14 @@ class OptimizeResult:
     steps_done: int
     names_scored: int
     seconds: float
+    valid_names: int = 0  # names sampled with a valid structure
+    structures: int = 0  # distinct valid structures scored
+    auc_top10: float = 0.0  # PMO's AUC top-10 (normalised by the budget, else by the structures scored)
+    top1: float = 0.0  # mean of the best 1, 10, 100 scores (of all, when fewer)
+    top10: float = 0.0
+    top100: float = 0.0
+    stop_reason: str = ""  # why the run ended before its steps ("" when it ran them all)
+    scored: list[tuple[str, float]] = field(default_factory=list)  # (SMILES, score) in the order scored
 
     def top_mean(self, n: int) -> float:
         """Mean score of the n best unique structures (missing ones count 0, as GuacaMol does)."""
@@ -119,16 +148,26 @@ class Run:
     state: OptimizeState = field(default_factory=OptimizeState)
     pool: Threads = field(init=False)  # config.threads threads sharing each step
     workspaces: list[Workspace] = field(init=False)  # one per thread
+    scored: ScoredStructures = field(init=False)  # every distinct structure scored, its total, in order
+    stop_reason: str = ""
 
     def __post_init__(self) -> None:
         self.pool = Threads(self.config.threads)
         self.workspaces = [Workspace() for _ in range(self.config.threads)]
+        self.scored = ScoredStructures(None, self.config.budget)
+        self.scoring.start_run(self.config.budget)
+
+    @property
+    def counting(self) -> bool:
+        """Does this run count structures for a budget or an oracle (and log their call index)?"""
+        return self.config.budget is not None or bool(self.scoring.oracles)
 
     def meta(self) -> dict[str, Any]:
+        figures = {"structures": len(self.scored), "auc_top10": self.scored.auc(10)} if self.counting else {}
         return {"parent": self.parent, "optimize": {
             "settings": self.config.as_dict(), "scoring": self.scoring.describe(),
             "aggregation": self.scoring.aggregation, "steps_done": self.state.step,
-            "names_scored": self.state.names_scored,
+            "names_scored": self.state.names_scored, **figures,
         }}
 
     def save_agent(self, path) -> None:
@@ -139,8 +178,11 @@ class Run:
         agent.learned_ = Learned(self.agent.config, {k: v.copy() for k, v in self.agent.params.items()},
                                  self.agent.vocab, self.agent.fingerprint)
         agent.training_info_, agent.history_ = dict(self.training), []
+        scored = self.scored
         return OptimizeResult(agent, list(self.state.history), ranked_best(self.state.best), self.state.step,
-                              self.state.names_scored, self.state.seconds)
+                              self.state.names_scored, self.state.seconds, self.state.valid_names, len(scored),
+                              scored.auc(10), scored.top_mean(1), scored.top_mean(10), scored.top_mean(100),
+                              self.stop_reason, list(zip(scored.order, scored.scores_in_order())))
 
 
 def optimize(
@@ -159,16 +201,21 @@ def optimize(
 ) -> OptimizeResult:
     """Steer a prior toward a score; returns the agent, the history and the best structures.
 
-    score: a spec (``"opsin,rdkit,similar(to=lead.smi)"``), a list of
-        :class:`~chemgen.goal.scoring.Component` or specs, or a ScoringFunction.
+    score: a spec (``"opsin,rdkit,similar(to=lead.smi)"``, ``'command(run="python dock.py")'``), a
+        list of :class:`~chemgen.goal.scoring.Component` or specs, a ScoringFunction, or an oracle: a
+        callable from a list of SMILES to one score in [0, 1] each, gated by OPSIN and RDKit.
     prior: a CharRNN, a model file or a shipped model's name (default: the
         config's ``prior``, else the shipped default model).
     config / settings: an OptimizeConfig, or its fields as keywords
-        (``steps=300, batch_size=64, sigma=128, random_state=0`` ...).
+        (``steps=300, budget=10_000, batch_size=64, sigma=128, random_state=0`` ...).
     out, log, summary, checkpoint: the agent model file, the JSON Lines log of
         every scored sample, the CSV of the best unique structures, the checkpoint.
     resume: a checkpoint of the same prior and scoring to continue from.
     progress: called with one line per step (None: silent).
+
+    An oracle's failure raises :class:`~chemgen.goal.oracle.OracleError` after the
+    log, summary, agent and checkpoint so far are written; ``error.result`` is the
+    result so far.
     """
     if config is None:
         config = OptimizeConfig(**settings)
@@ -185,17 +232,34 @@ def optimize(
         _start_log(log, run.state.step if resume is not None else 0)
     say = progress or (lambda _: None)
     with scoring, run.pool:
-        interrupted = _loop(run, log, checkpoint, say)
+        try:
+            interrupted = _loop(run, log, checkpoint, say)
+        except OracleError as exc:
+            _write_outputs(run, out, summary, checkpoint)
+            raise _kept(exc, run, checkpoint) from exc
+    _write_outputs(run, out, summary, checkpoint)
+    result = run.result()
+    if interrupted:
+        raise OptimizeInterrupted(run.state.step, str(checkpoint) if checkpoint else None, result)
+    return result
+
+
+def _write_outputs(run: Run, out, summary, checkpoint) -> None:
     if checkpoint:
         save_checkpoint(run, checkpoint)
     if out is not None:
         run.save_agent(out)
     if summary is not None:
-        write_summary(summary, ranked_best(run.state.best)[: config.summary_size], scoring.labels)
-    result = run.result()
-    if interrupted:
-        raise OptimizeInterrupted(run.state.step, str(checkpoint) if checkpoint else None, result)
-    return result
+        write_summary(summary, ranked_best(run.state.best)[: run.config.summary_size], run.scoring.labels)
+
+
+def _kept(error: OracleError, run: Run, checkpoint) -> OracleError:
+    """The oracle's error, saying what was kept, with the result so far attached."""
+    kept = f"{len(run.scored):,} structures scored in {run.state.step} steps kept"
+    where = f"; checkpoint {checkpoint} (continue with resume)" if checkpoint else ""
+    stopped = OracleError(f"{error} (at step {run.state.step + 1}; {kept}{where})")
+    stopped.result = run.result()
+    return stopped
 
 
 def scoring_of(score: Any, run_options: Optional[dict[str, Any]] = None) -> ScoringFunction:
@@ -206,7 +270,10 @@ def scoring_of(score: Any, run_options: Optional[dict[str, Any]] = None) -> Scor
     if isinstance(score, (list, tuple)):
         return ScoringFunction([c if isinstance(c, Component) else Component(c) for c in score],
                                run_options=dict(run_options or {}))
-    raise ConfigError(f"score must be a spec string, a list of components or a ScoringFunction, not {score!r}")
+    if is_oracle(score):  # gated by OPSIN and RDKit (see ScoringFunction)
+        return ScoringFunction([Component(score)], run_options=dict(run_options or {}))
+    raise ConfigError(f"score must be a spec string, a list of components, a ScoringFunction or an oracle "
+                      f"(a callable from a list of SMILES to scores), not {score!r}")
 
 
 def _known_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -251,12 +318,22 @@ def _prepare(config: OptimizeConfig, scoring: ScoringFunction, prior: Any) -> Ru
 
 
 def _loop(run: Run, log, checkpoint, say: Callable[[str], None]) -> bool:
-    """Steps until done or Ctrl-C; True when interrupted."""
+    """Steps until done, stopped (budget, collapse) or Ctrl-C; True when interrupted."""
     config, state = run.config, run.state
+    limit = config.step_limit()
     with deferred_interrupt() as interrupt:
-        while state.step < config.steps and not interrupt.requested and not _out_of_time(run):
+        while (limit is None or state.step < limit) and not interrupt.requested and not _out_of_time(run):
+            if (reason := stop_reason(run)):
+                run.stop_reason = reason
+                say(f"stopped: {reason}")
+                break
+            rng = run.rng.bit_generator.state
             started = time.perf_counter()
-            rows, figures = step(run)
+            try:
+                rows, figures = step(run)
+            except OracleError:
+                run.rng.bit_generator.state = rng  # the failed step never happened: a resume draws its batch again
+                raise
             state.seconds += time.perf_counter() - started
             figures["seconds"] = state.seconds  # the history row includes this step's time
             if log is not None:
@@ -271,14 +348,32 @@ def _out_of_time(run: Run) -> bool:
     return bool(run.config.time_limit) and run.state.seconds >= run.config.time_limit
 
 
+def stop_reason(run: Run) -> str:
+    """Why a run stops before its next step ("" to go on): its budget spent, no new structure for
+    ``stale_steps`` (with a budget), or the best scores unchanged for ``patience`` steps (when set)."""
+    config, state, scored = run.config, run.state, run.scored
+    if config.budget is not None and scored.exhausted:
+        return f"budget reached: {len(scored):,} distinct structures scored"
+    if config.budget is not None and config.stale_steps and state.stale >= config.stale_steps:
+        return f"no new structure in {state.stale} steps: the agent has collapsed"
+    if config.patience and state.unchanged >= config.patience:
+        return (f"the {PATIENCE_TOP} best scores unchanged for {state.unchanged} steps after {len(scored):,} "
+                f"structures: the agent has converged")
+    return ""
+
+
 def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One sample-score-learn step; returns the log rows of the batch and the step's figures."""
     config, state = run.config, run.state
     samples = sample_names(run.agent, config.batch_size, max_length=config.max_length,
                            random_state=int(run.rng.integers(2**63)), threads=config.threads)
     candidates = [Candidate(s.name, s.logp, s.logp_per_char, s.in_training) for s in samples]
+    sent_before = len(run.scoring.scored) if run.scoring.scored is not None else 0
+    top_before = _top_scores(run.scored) if config.patience else []
     table = run.scoring.score(candidates)
     smiles, scaffolds = structures(candidates)
+    calls = record_structures(run, smiles, table.total, sent_before)
+    _count(run, calls, top_before, smiles)
     rewards = run.diversity.penalise(table.total, scaffolds) if config.diversity_filter else table.total.copy()
     replayed = run.memory.sample(config.replay_size, run.rng) if config.replay else []
     names = [s.name for s in samples] + [e["name"] for e in replayed]
@@ -292,6 +387,8 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                "logp_agent": float(agent_logp[i]), "score": float(table.total[i]), "reward": float(rewards[i]),
                "components": table.components_of(i), "smiles": smiles[i], "scaffold": scaffolds[i],
                "in_training": sample.in_training}
+        if run.counting:
+            row["call"] = calls[i]
         rows.append(row)
         if config.replay:
             run.memory.add(sample.name, float(rewards[i]), float(prior_logp[i]), smiles[i])
@@ -308,6 +405,33 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                "seconds": state.seconds}
     state.history.append(figures)
     return rows, figures
+
+
+def record_structures(run: Run, smiles: Sequence[Optional[str]], totals: np.ndarray,
+                      sent_before: int) -> list[Optional[int]]:
+    """Record the batch's new structures with their totals; each row's call index (None for a duplicate, a name
+    without a structure, or a structure an oracle did not score: gated, or past the budget).
+
+    With an oracle, the new structures are those it scored this step (the same order and budget); without,
+    every structure not recorded before.
+    """
+    oracle = run.scoring.scored
+    sent = None if oracle is None else set(oracle.order[sent_before:])
+    return [run.scored.add(key, float(total)) if key is not None and (sent is None or key in sent) else None
+            for key, total in zip(smiles, totals)]
+
+
+def _count(run: Run, calls: Sequence[Optional[int]], top_before: list[float], smiles) -> None:
+    """The step's counts: valid names, steps without a new structure, steps without a new top-100 score."""
+    state = run.state
+    state.valid_names += sum(s is not None for s in smiles)
+    state.stale = 0 if any(c is not None for c in calls) else state.stale + 1
+    if run.config.patience and len(run.scored) > PATIENCE_AFTER:
+        state.unchanged = state.unchanged + 1 if _top_scores(run.scored) == top_before else 0
+
+
+def _top_scores(scored: ScoredStructures) -> list[float]:
+    return heapq.nlargest(PATIENCE_TOP, scored.scores.values())
 
 
 def learn(run: Run, names: Sequence[str], scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -376,9 +500,14 @@ def ranked_best(best: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 def progress_line(run: Run, f: dict[str, Any]) -> str:
     per_step = run.state.seconds / max(1, run.state.step)
-    return (f"step {f['step']}/{run.config.steps}  score mean {f['mean_score']:.3f} best {f['best_score']:.3f}  "
-            f"valid {100 * f['valid']:.0f}%  scaffolds {f['scaffolds']}  loss {f['loss']:.1f}  "
-            f"{per_step:.1f} s/step")
+    limit = run.config.step_limit()
+    counted = ""
+    if run.counting:
+        budget = f"/{run.config.budget:,}" if run.config.budget is not None else ""
+        counted = f"structures {len(run.scored):,}{budget} auc {run.scored.auc(10):.3f}  "
+    return (f"step {f['step']}/{limit if limit is not None else '-'}  score mean {f['mean_score']:.3f} "
+            f"best {f['best_score']:.3f}  valid {100 * f['valid']:.0f}%  scaffolds {f['scaffolds']}  "
+            f"{counted}loss {f['loss']:.1f}  {per_step:.1f} s/step")
 
 
 # ---------------------------------------------------------------- files
@@ -434,7 +563,9 @@ def save_checkpoint(run: Run, path) -> None:
     payload = {
         "step": state.step, "names_scored": state.names_scored, "seconds": state.seconds,
         "history": state.history, "best": ranked_best(state.best), "hit_scaffolds": sorted(state.hit_scaffolds),
-        "diversity": run.diversity.state(), "memory": run.memory.state(),
+        "diversity": run.diversity.state(), "memory": run.memory.state(), "scored": run.scored.state(),
+        "oracles": [oracle.scored.state() for oracle in run.scoring.oracles.values()],
+        "valid_names": state.valid_names, "stale": state.stale, "unchanged": state.unchanged,
     }
     checkpoints.save(path, run.agent, run.settings, run.training, CHECKPOINT_KEY, payload, run.optimizer, run.rng,
                      meta=run.meta())
@@ -448,10 +579,15 @@ def _restore(run: Run, path) -> None:
     if theirs.get("scoring") != run.scoring.describe() or theirs.get("aggregation") != run.scoring.aggregation:
         raise ConfigError(f"{path}: checkpoint was made with another scoring spec; resume with the same one")
     run.agent.params = modelfile.learned_from(path, arrays, meta).params
-    if saved["step"] > run.config.steps:
-        raise ConfigError(f"{path}: checkpoint is at step {saved['step']}, past --steps {run.config.steps}")
+    limit = run.config.step_limit()
+    if limit is not None and saved["step"] > limit:
+        raise ConfigError(f"{path}: checkpoint is at step {saved['step']}, past --steps {limit}")
     checkpoints.restore_optimizer(arrays, saved, run.optimizer, run.rng)
     run.diversity.load(saved["diversity"])
     run.memory.load(saved["memory"])
+    run.scored.load(saved.get("scored", {}))
+    for oracle, state in zip(run.scoring.oracles.values(), saved.get("oracles", [])):
+        oracle.scored.load(state)
     run.state = OptimizeState(saved["step"], saved["names_scored"], saved["seconds"], list(saved["history"]),
-                              {_key(r): r for r in saved["best"]}, set(saved["hit_scaffolds"]))
+                              {_key(r): r for r in saved["best"]}, set(saved["hit_scaffolds"]),
+                              saved.get("valid_names", 0), saved.get("stale", 0), saved.get("unchanged", 0))

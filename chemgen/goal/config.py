@@ -39,11 +39,22 @@ from chemgen.io.settings import (
 )
 
 OUTPUT_KEYS = ("out", "log", "summary", "checkpoint")
+DEFAULT_STEPS = 300  # learning steps of a run without a budget, unless told
 
 
 def score_threshold(name: str, value: Any) -> str:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
     return "" if ok else f"{name} must be a number in [0, 1], not {value!r}"
+
+
+def optional_count(name: str, value: Any) -> str:
+    ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
+    return "" if ok else f"{name} must be a positive integer (or None), not {value!r}"
+
+
+def optional_steps(name: str, value: Any) -> str:
+    ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+    return "" if ok else f"{name} must be a non-negative integer (or None), not {value!r}"
 
 
 def optional_text(name: str, value: Any) -> str:
@@ -56,7 +67,17 @@ class OptimizeConfig(CheckedSettings):
 
     prior: Optional[str] = setting(None, "prior model: file or shipped name (default: the shipped default model)",
                                    optional_text, "--prior", metavar="MODEL")
-    steps: int = setting(300, "learning steps (each samples, scores and updates once)", non_negative_int, "--steps")
+    steps: Optional[int] = setting(None, f"learning steps, each samples, scores and updates once (default "
+                                         f"{DEFAULT_STEPS}; with a budget, as many as it takes)", optional_steps,
+                                   "--steps")
+    budget: Optional[int] = setting(None, "stop once this many distinct valid structures were scored; an oracle "
+                                          "never sees more (default: no limit)", optional_count, "--budget",
+                                    metavar="N")
+    patience: int = setting(0, "stop when the 100 best scores stay the same for this many steps once 1,000 "
+                               "structures are scored (PMO's REINVENT stops at 5; 0: never)", non_negative_int,
+                            "--patience", metavar="STEPS")
+    stale_steps: int = setting(20, "with a budget, stop after this many steps in a row that score no new structure "
+                                   "(0: never)", non_negative_int, "--stale-steps", metavar="STEPS")
     batch_size: int = setting(64, "names sampled and scored per step", positive_int, "--batch-size")
     sigma: float = setting(128.0, "score multiplier: the agent aims at log p_prior + sigma * score", positive_number,
                            "--sigma")
@@ -80,6 +101,12 @@ class OptimizeConfig(CheckedSettings):
                                     "--checkpoint-every")
     summary_size: int = setting(100, "best unique structures in the summary CSV", positive_int, "--summary-size")
     random_state: Optional[int] = setting(None, "random seed: same seed, same run", seed, "--seed")
+
+    def step_limit(self) -> Optional[int]:
+        """The steps to run: as set; else 300 without a budget and no limit with one."""
+        if self.steps is not None:
+            return self.steps
+        return None if self.budget is not None else DEFAULT_STEPS
 
 
 def setting_names() -> tuple[str, ...]:

@@ -42,6 +42,8 @@ COMMAND = "command"  # the scoring-spec name of the external-command oracle
 COMMAND_OPTIONS = ("run", "parallel", "timeout")
 RANGE_SLACK = 1e-9  # answers this far outside [0, 1] (rounding) are clipped rather than refused
 TAIL = 200  # characters of a failing command's stderr kept in the error
+DEFAULT_TIMEOUT = 3600.0  # seconds a command oracle's call may take unless told (timeout=none: no limit)
+NO_LIMIT = "none"
 
 
 class OracleError(ChemgenError):
@@ -127,17 +129,20 @@ class CommandOracle(Oracle):
 
     The whole batch goes to one process, or with ``parallel=N`` to N processes
     at once, each given a contiguous chunk, their answers joined in order.
-    ``timeout`` (seconds, None for none) bounds each call; on expiry the
+    ``timeout`` (seconds; None or ``"none"`` for no limit) bounds each call,
+    an hour unless told: long enough for a docking program on a batch, short
+    enough that a hung one does not hold a run for ever. On expiry the
     processes and their children are killed.
     """
 
-    def __init__(self, run: str, parallel: int = 1, timeout: Optional[float] = None,
+    def __init__(self, run: str, parallel: int = 1, timeout: Optional[float | str] = DEFAULT_TIMEOUT,
                  name: Optional[str] = None) -> None:
         if not isinstance(run, str) or not run.strip():
             raise ConfigError(f"{COMMAND}: run= needs a shell command, e.g. {COMMAND}(run=\"python dock.py\")")
         self.run = run.strip()
         self.parallel = parse_number(COMMAND, "parallel", parallel, minimum=1, integer=True)
-        self.timeout = None if timeout is None else parse_seconds(COMMAND, "timeout", timeout)
+        no_limit = timeout is None or (isinstance(timeout, str) and timeout.strip().lower() == NO_LIMIT)
+        self.timeout = None if no_limit else parse_seconds(COMMAND, "timeout", timeout)
         super().__init__(self._run_batch, name or COMMAND)
 
     def __repr__(self) -> str:
@@ -270,6 +275,7 @@ def is_command_spec(text: Any) -> bool:
 def parse_command_spec(text: str) -> CommandOracle:
     """``command(run="python dock.py --box 1,2", parallel=4, timeout=600)`` -> a CommandOracle.
 
+    ``timeout`` is in seconds (default an hour; ``timeout=none`` for no limit).
     Values may be quoted with ``"`` or ``'`` (needed when they hold commas or
     brackets); a backslash escapes the quote inside. ConfigError in one line.
     """
@@ -287,7 +293,7 @@ def parse_command_spec(text: str) -> CommandOracle:
         options[key] = _unquote(value.strip())
     if "run" not in options:
         raise ConfigError(f"{COMMAND}: {text!r} names no command (add run=\"...\")")
-    return CommandOracle(options["run"], options.get("parallel", 1), options.get("timeout"))
+    return CommandOracle(options["run"], options.get("parallel", 1), options.get("timeout", DEFAULT_TIMEOUT))
 
 
 def _split_quoted(body: str, text: str) -> list[str]:
@@ -351,11 +357,12 @@ class ScoredStructures:
     once, in one oracle call, and never lets the oracle see more than
     ``budget`` structures (a batch that would pass it sends its first new
     structures up to the budget). A structure's call index is its 1-based
-    place in the order of scoring.
+    place in the order of scoring. With ``oracle=None`` it only records scores
+    computed elsewhere (:meth:`add`): the same order, budget and figures.
     """
 
     def __init__(self, oracle: Any, budget: Optional[int] = None) -> None:
-        self.oracle = oracle_of(oracle)
+        self.oracle = None if oracle is None else oracle_of(oracle)
         self.budget = None if budget is None else parse_number("oracle", "budget", budget, minimum=1, integer=True)
         self.order: list[str] = []  # canonical SMILES in the order scored
         self.scores: dict[str, float] = {}  # canonical SMILES -> score
@@ -392,11 +399,22 @@ class ScoredStructures:
         if self.remaining is not None:
             new = new[: self.remaining]
         if new:
+            if self.oracle is None:
+                raise ConfigError("these structures have no oracle to score them (record scores with add)")
             values = self.oracle(new)  # OracleError leaves everything as it was
             self.calls += 1
             self.order.extend(new)
             self.scores.update(zip(new, values))
         return [self.scores.get(k) if k is not None else None for k in keys]
+
+    def add(self, smiles: str, score: float) -> Optional[int]:
+        """Record a score found elsewhere for a canonical SMILES not yet scored; its call index, or None when
+        it was scored before or the budget is spent."""
+        if smiles in self.scores or self.exhausted:
+            return None
+        self.order.append(smiles)
+        self.scores[smiles] = float(score)
+        return len(self.order)
 
     def scores_in_order(self) -> list[float]:
         return [self.scores[s] for s in self.order]
@@ -479,11 +497,13 @@ class OracleFilter:
 
     A candidate without a valid structure fails (score 0) and is not sent;
     structures go through one :class:`ScoredStructures`, so none is sent twice
-    and the budget, if any, holds.
+    and the budget, if any, holds. ``costly``: a scoring function sends it only
+    the candidates its earlier gates passed, and lets its errors end the run.
     """
 
     graded = True
     needs_structure = True
+    costly = True
 
     def __init__(self, oracle: Any, scored: Optional[ScoredStructures] = None, name: Optional[str] = None) -> None:
         self.scored = scored if scored is not None else ScoredStructures(oracle)

@@ -16,6 +16,15 @@ transform) enters the weighted mean, geometric (default) or arithmetic::
 so ``opsin,rdkit,similar(to=lead.smi)`` scores a name by its similarity to the
 lead when OPSIN and RDKit accept it, and 0 otherwise.
 
+A component may also be an *oracle* (:mod:`chemgen.goal.oracle`): a Python
+callable mapping a list of SMILES to one score in [0, 1] each, or an external
+command, ``command(run="python dock.py", parallel=4, timeout=600)``. An oracle
+is a score component like any other, with two differences: it is sent only the
+candidates that every gate before it passed, each structure once (cached by
+canonical SMILES) and all of a batch's new ones in one call; and its errors end
+the run. An oracle given alone is gated as ``opsin,rdkit(properties=none),oracle``
+(a name must parse to a structure that RDKit accepts before the oracle sees it).
+
 On the command line a component's scoring settings follow its filter spec in
 square brackets: ``rdkit[value=qed]``,
 ``rdkit[value=mw,transform=double_sigmoid,low=200,high=450,weight=2]``,
@@ -25,19 +34,47 @@ keys of a ``[[scoring.component]]`` table (see :func:`scoring_from_table`).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from chemgen.errors import ConfigError
+from chemgen.errors import ChemgenWarning, ConfigError
 from chemgen.filters import Candidate, Verdict, build_filters, parse_spec, split_specs
 from chemgen.filters.options import parse_choice, parse_number
 from chemgen.filters.stage import run_filter
+from chemgen.goal.oracle import (
+    Oracle,
+    OracleFilter,
+    ScoredStructures,
+    is_command_spec,
+    oracle_of,
+    parse_command_spec,
+)
 
 AGGREGATIONS = ("geometric", "arithmetic")
 ROLES = ("gate", "score")
 MODIFIER_KEYS = ("weight", "value", "transform", "low", "high", "k", "role", "name")
+ORACLE_GATES = ("opsin", "rdkit(properties=none)")  # what an oracle given alone is gated by
+ORACLE = "oracle"  # the label of a Python oracle
+
+
+def is_oracle(value: Any) -> bool:
+    """A ``command(...)`` spec, an Oracle or OracleFilter, or a plain callable (not a filter object)."""
+    if isinstance(value, str):
+        return is_command_spec(value)
+    if isinstance(value, (Oracle, OracleFilter)):
+        return True
+    return callable(value) and not callable(getattr(value, "check", None))
+
+
+def check_spec(spec: str) -> None:
+    """A malformed filter or command spec fails here, in one line."""
+    if is_command_spec(spec):
+        parse_command_spec(spec)
+    else:
+        parse_spec(spec)
 
 
 # ---------------------------------------------------------------- transforms
@@ -79,7 +116,7 @@ TRANSFORMS: dict[str, Callable[..., float]] = {
 class Component:
     """One scoring component: a filter, what to read from its verdict, and how to map it to [0, 1]."""
 
-    filter: Any  # a filter spec string such as "rdkit(mw=150:500)", or a filter object
+    filter: Any  # a filter spec ("rdkit(mw=150:500)"), a filter object, or an oracle (callable, command(...) spec)
     weight: float = 1.0  # weight in the mean (scores only)
     value: Optional[str] = None  # annotation to read (e.g. "qed"); None: the verdict's score
     transform: Optional[str] = None  # sigmoid, reverse_sigmoid, double_sigmoid, clip; None: clipped to [0, 1]
@@ -110,9 +147,22 @@ class Component:
             raise ConfigError(f"{what}: value= needs an annotation name (e.g. value=qed)")
 
     def filter_name(self) -> str:
+        if isinstance(self.filter, OracleFilter):
+            return self.filter.name
+        if is_oracle(self.filter):
+            return "command" if isinstance(self.filter, str) else ORACLE
         if isinstance(self.filter, str):
             return parse_spec(self.filter)[0]
         return str(getattr(self.filter, "name", "filter"))
+
+    def oracle_filter(self) -> Optional[OracleFilter]:
+        """This component's oracle as a filter with its own cache (None when it is a plain filter)."""
+        if isinstance(self.filter, OracleFilter):
+            return self.filter
+        if not is_oracle(self.filter):
+            return None
+        oracle = oracle_of(self.filter)
+        return OracleFilter(oracle, ScoredStructures(oracle), self.filter_name())
 
     def label(self) -> str:
         if self.name:
@@ -172,7 +222,7 @@ def components_from_spec(text: str) -> list[Component]:
     components = []
     for item in split_specs(text):
         spec, modifiers = split_component(item)
-        parse_spec(spec)  # a malformed filter spec fails here, in one line
+        check_spec(spec)
         components.append(Component(spec, **modifiers))
     return components
 
@@ -204,10 +254,23 @@ class ScoringFunction:
         if not self.components:
             raise ConfigError("scoring needs at least one component")
         self.components = [c if isinstance(c, Component) else Component(c) for c in self.components]
+        if len(self.components) == 1 and is_oracle(self.components[0].filter):
+            self.components = [Component(gate) for gate in ORACLE_GATES] + self.components
         self.aggregation = parse_choice("scoring", "aggregation", self.aggregation, AGGREGATIONS)
         self.filters: list[Any] = []
         self.roles: list[str] = []
         self.labels = _unique([c.label() for c in self.components])
+        self.oracles = {j: f for j, c in enumerate(self.components) if (f := c.oracle_filter()) is not None}
+
+    @property
+    def scored(self) -> Optional[ScoredStructures]:
+        """The first oracle's record of what it scored (None without an oracle)."""
+        return next(iter(self.oracles.values())).scored if self.oracles else None
+
+    def start_run(self, budget: Optional[int]) -> None:
+        """A run begins: every oracle's record starts empty, capped at ``budget`` structures."""
+        for oracle in self.oracles.values():
+            oracle.scored = ScoredStructures(oracle.scored.oracle, budget)
 
     @classmethod
     def from_spec(cls, text: str, aggregation: str = "geometric", run_options: Optional[Mapping[str, Any]] = None
@@ -237,9 +300,11 @@ class ScoringFunction:
         """Build every component's filter (one-line errors for bad specs) and start slow ones."""
         if self.filters:
             return
-        self.filters = build_filters([c.filter for c in self.components], self.run_options)
+        self.filters = build_filters([self.oracles.get(j, c.filter) for j, c in enumerate(self.components)],
+                                     self.run_options)
         self.roles = [c.role or ("score" if c.value or c.transform or getattr(f, "graded", False) else "gate")
                       for c, f in zip(self.components, self.filters)]
+        self._warn_unstructured_oracles()
         try:
             for filter_ in self.filters:
                 prepare = getattr(filter_, "prepare", None)
@@ -248,6 +313,13 @@ class ScoringFunction:
         except BaseException:
             self.close()
             raise
+
+    def _warn_unstructured_oracles(self) -> None:
+        for j, label in ((j, self.labels[j]) for j in self.oracles):
+            if not any(getattr(f, "makes_structure", False) for f in self.filters[:j]):
+                warnings.warn(f"oracle {label!r} is sent structures, but no component before it makes one, so it "
+                              f"scores nothing: put opsin first (e.g. opsin,rdkit,{label})", ChemgenWarning,
+                              stacklevel=4)
 
     def close(self) -> None:
         filters, self.filters = self.filters, []
@@ -266,10 +338,18 @@ class ScoringFunction:
         for j, (component, filter_, label) in enumerate(zip(self.components, self.filters, self.labels)):
             if not candidates:
                 break
-            for i, (candidate, verdict) in enumerate(zip(candidates, run_filter(filter_, candidates))):
-                candidate.record(label, verdict)
-                values[i, j] = component.evaluate(candidate, verdict)
+            rows = self._rows_for(j, values) if getattr(filter_, "costly", False) else range(len(candidates))
+            batch = [candidates[i] for i in rows]
+            verdicts = filter_.check(batch) if getattr(filter_, "costly", False) else run_filter(filter_, batch)
+            for i, verdict in zip(rows, verdicts):
+                candidates[i].record(label, verdict)
+                values[i, j] = component.evaluate(candidates[i], verdict)
         return ScoreTable(self.aggregate(values), values, list(self.labels))
+
+    def _rows_for(self, j: int, values: np.ndarray) -> list[int]:
+        """The candidates a costly component (an oracle) is sent: those every gate before it passed."""
+        gates = [g for g in range(j) if self.roles[g] == "gate"]
+        return [i for i in range(len(values)) if all(values[i, g] > 0 for g in gates)]
 
     def aggregate(self, values: np.ndarray) -> np.ndarray:
         """Totals (N,) from component values (N, C): product of the gates times the weighted mean of the scores."""
@@ -312,6 +392,8 @@ def scoring_from_table(table: Mapping[str, Any], run_options: Optional[Mapping[s
         low = 200
         high = 450
         weight = 1
+        [[scoring.component]]              # an external command as an oracle
+        filter = 'command(run="python dock.py", parallel=4, timeout=600)'
     """
     if not isinstance(table, Mapping):
         raise ConfigError("[scoring] must be a table")
@@ -329,7 +411,7 @@ def scoring_from_table(table: Mapping[str, Any], run_options: Optional[Mapping[s
         if extra:
             raise ConfigError(f"unknown key {extra[0]!r} in scoring component {number} "
                               f"(keys: filter, {', '.join(MODIFIER_KEYS)})")
-        parse_spec(row["filter"])
+        check_spec(row["filter"])
         components.append(Component(**dict(row)))
     return ScoringFunction(components, table.get("aggregation", "geometric"), dict(run_options or {}))
 

@@ -160,9 +160,11 @@ def test_command_spec_parsing():
     oracle = parse_command_spec('command(run="python dock.py --box 1,2 (x)", parallel=4, timeout=600)')
     assert (oracle.run, oracle.parallel, oracle.timeout) == ("python dock.py --box 1,2 (x)", 4, 600.0)
     oracle = parse_command_spec("command(run='echo \"a\\'b\"')")
-    assert (oracle.run, oracle.parallel, oracle.timeout) == ("echo \"a'b\"", 1, None)
+    assert (oracle.run, oracle.parallel, oracle.timeout) == ("echo \"a'b\"", 1, 3600.0)  # an hour unless told
     assert parse_command_spec("command(run=cat,timeout=1.5)").timeout == 1.5
-    assert oracle.describe() == {"oracle": "command", "run": "echo \"a'b\"", "parallel": 1, "timeout": None}
+    assert oracle.describe() == {"oracle": "command", "run": "echo \"a'b\"", "parallel": 1, "timeout": 3600.0}
+    assert parse_command_spec("command(run=cat, timeout=none)").timeout is None
+    assert CommandOracle("cat").timeout == 3600.0 and CommandOracle("cat", timeout=None).timeout is None
     assert is_command_spec(" command(run=cat)") and not is_command_spec("commando") and not is_command_spec(len)
 
 
@@ -229,6 +231,16 @@ def test_state_round_trips_through_plain_data():
     assert restored.score(["C", "CCCC"]) == [0.01, 0.04] and restored.oracle.function.batches == [["CCCC"]]
     with pytest.raises(ConfigError):
         ScoredStructures(Recorder(), budget=2).load(scored.state())
+
+
+def test_without_an_oracle_it_records_scores_found_elsewhere():
+    ledger = ScoredStructures(None, budget=2)
+    assert [ledger.add("CCO", 0.5), ledger.add("CCO", 0.9), ledger.add("C", 0.25), ledger.add("CC", 1.0)] == [
+        1, None, 2, None]  # a structure once, and no more than the budget
+    assert ledger.scores_in_order() == [0.5, 0.25] and ledger.exhausted and ledger.call_index("C") == 2
+    assert ledger.score(["OCC"]) == [0.5]  # the cache still answers
+    with pytest.raises(ConfigError, match="no oracle"):
+        ScoredStructures(None).score(["CCO"])
 
 
 def test_best_and_top_means():

@@ -129,3 +129,13 @@ def test_unknown_task_is_refused(pmo, capsys):
     with pytest.raises(SystemExit) as exc:
         pmo.main(["--tasks", "qed,drd2", "--table-only"])
     assert exc.value.code == 2 and "unknown task 'drd2'" in capsys.readouterr().err
+
+
+def test_chemgen_run_with_a_budget_on_the_tiny_model(pmo, tiny_model_path, tmp_path):
+    args = pmo.parse_args(["--tasks", "qed", "--budget", "30", "--prior", str(tiny_model_path), "--set",
+                           "batch_size=16", "--out", str(tmp_path / "pmo.jsonl")])
+    row = pmo.run_chemgen("qed", 0, 30, args)
+    assert row["distinct"] == row["sent"] == 30 and row["duplicates"] == 0  # the oracle saw 30, each once
+    assert row["stop_reason"] == "budget reached: 30 distinct structures scored"
+    assert row["auc_top10"] == pytest.approx(row["chemgen_auc_top10"], abs=1e-12)  # chemgen's own figure agrees
+    assert 0 < row["validity"] <= 1 and row["names"] == 16 * row["steps"]

@@ -5,7 +5,7 @@ import tomllib
 import pytest
 
 from chemgen import Verdict, inject_filter
-from chemgen.errors import ChemgenError, ConfigError
+from chemgen.errors import ChemgenError, ChemgenWarning, ConfigError
 from chemgen.filters import Candidate, remove_injected
 from chemgen.goal.scoring import (
     Component, ScoringFunction, clip, components_from_spec, double_sigmoid, reverse_sigmoid, scoring_from_table,
@@ -145,3 +145,57 @@ def test_toml_table():
         scoring_from_table({"component": [{"filter": "gate", "colour": "red"}]})
     with pytest.raises(ConfigError, match="needs at least one"):
         scoring_from_table({"aggregation": "geometric"})
+
+
+# ---------------------------------------------------------------- oracles as components
+
+
+class Structures:
+    """Makes a structure from each name (its name is the SMILES), as opsin does."""
+
+    name = "structures"
+    makes_structure = True
+
+    def check(self, candidates):
+        return [Verdict(True, 1.0, "", {"smiles": c.name}) for c in candidates]
+
+
+def test_an_oracle_is_sent_only_what_the_gates_before_it_passed_each_structure_once():
+    batches = []
+
+    def length(smiles):
+        batches.append(list(smiles))
+        return [len(s) / 10 for s in smiles]
+
+    with ScoringFunction([Component(Structures()), "gate", Component(length, weight=3)]) as scoring:
+        assert scoring.labels == ["structures", "gate", "oracle"] and scoring.roles == ["gate", "gate", "score"]
+        first = scoring.score(cands("CCO", "xCC", "OCC", "C1CC", "CCO")).total
+        second = scoring.score(cands("CCO", "CCCC")).total
+    assert batches == [["CCO"], ["CCCC"]]  # xCC fails the gate, C1CC has no valid structure, OCC is CCO
+    assert first.tolist() == [0.3, 0.0, 0.3, 0.0, 0.3] and second.tolist() == [0.3, 0.4]
+
+
+def test_an_oracle_alone_is_gated_by_opsin_and_rdkit():
+    for score in (lambda smiles: [0.5] * len(smiles), 'command(run="python dock.py --box 1,2")'):
+        scoring = ScoringFunction([score])
+        assert [c.filter for c in scoring.components[:2]] == ["opsin", "rdkit(properties=none)"]
+        assert scoring.labels[2] == ("oracle" if callable(score) else "command") and scoring.scored is not None
+    assert len(ScoringFunction(["gate", Component(lambda s: s)]).components) == 2  # with others: as given
+
+
+def test_command_components_from_the_command_line_and_toml():
+    comps = components_from_spec('opsin,command(run="python dock.py --box 1,2", parallel=2)[weight=2]')
+    assert [c.label() for c in comps] == ["opsin", "command"] and comps[1].weight == 2
+    assert comps[1].oracle_filter().scored.oracle.run == "python dock.py --box 1,2"
+    table = tomllib.loads("[scoring]\n[[scoring.component]]\nfilter = 'command(run=\"cat, dog\", timeout=none)'\n")
+    scoring = scoring_from_table(table["scoring"])
+    assert scoring.labels == ["opsin", "rdkit", "command"] and scoring.oracles[2].scored.oracle.timeout is None
+    assert scoring.describe()[2]["filter"] == 'command(run="cat, dog", timeout=none)'
+    with pytest.raises(ConfigError, match="unknown option 'workers'"):
+        components_from_spec("opsin,command(run=cat, workers=2)")
+
+
+def test_an_oracle_without_a_structure_before_it_warns():
+    with pytest.warns(ChemgenWarning, match="no component before it makes one"):
+        with ScoringFunction(["gate", Component(lambda s: [1.0] * len(s))]) as scoring:
+            assert scoring.score(cands("a")).total.tolist() == [0.0]
