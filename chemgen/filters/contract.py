@@ -8,7 +8,9 @@ blocking: the stage calls it before sampling) and ``close()`` (release
 processes, files). A class attribute ``shared = True`` asks for one instance
 per Dask cluster, hosted by one worker and used by all (rate limits, caches).
 
-Structure annotations a filter finds (``smiles``, ``inchikey``) are copied onto
+A filter may list the annotations its verdicts can carry in ``annotations``
+(names); a scoring component that reads one it never gives (``value=``) is then
+refused before a run starts. Structure annotations a filter finds (``smiles``, ``inchikey``) are copied onto
 the candidate, so later filters (rdkit after opsin) can use them. A filter
 that finds structures may say so with ``makes_structure = True``; one that
 needs them, ``needs_structure = True`` (the stage warns when none comes first).

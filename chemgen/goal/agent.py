@@ -51,7 +51,7 @@ from chemgen.goal.config import OptimizeConfig
 from chemgen.goal.memory import DiversityFilter, ReplayMemory
 from chemgen.goal.oracle import OracleError, ScoredStructures
 from chemgen.goal.scoring import Component, ScoringFunction, is_oracle
-from chemgen.io.atomic import atomic_open, check_writable
+from chemgen.io.atomic import StagedFile, atomic_open, check_writable, exclusive
 from chemgen.model import checkpoint as checkpoints
 from chemgen.model import modelfile, network
 from chemgen.model.checkpoint import deferred_interrupt
@@ -228,16 +228,18 @@ def optimize(
     run = _prepare(config, scoring, prior if prior is not None else config.prior)
     if resume is not None:
         _restore(run, resume)
-    if log is not None:
-        _start_log(log, run.state.step if resume is not None else 0)
     say = progress or (lambda _: None)
-    with scoring, run.pool:
+    with exclusive([out, log, summary, checkpoint]), scoring, run.pool:  # every check passed: outputs now
+        staged = open_log(log, run.state.step if resume is not None else 0)
         try:
-            interrupted = _loop(run, log, checkpoint, say)
+            interrupted = _loop(run, staged, checkpoint, say)
         except OracleError as exc:
             _write_outputs(run, out, summary, checkpoint)
             raise _kept(exc, run, checkpoint) from exc
-    _write_outputs(run, out, summary, checkpoint)
+        finally:
+            if staged is not None:
+                staged.close()
+        _write_outputs(run, out, summary, checkpoint)
     result = run.result()
     if interrupted:
         raise OptimizeInterrupted(run.state.step, str(checkpoint) if checkpoint else None, result)
@@ -337,10 +339,12 @@ def _loop(run: Run, log, checkpoint, say: Callable[[str], None]) -> bool:
             state.seconds += time.perf_counter() - started
             figures["seconds"] = state.seconds  # the history row includes this step's time
             if log is not None:
-                _append_log(log, rows)
+                log.write("".join(json.dumps(row, sort_keys=False) + "\n" for row in rows))
             say(progress_line(run, figures))
             if checkpoint and config.checkpoint_every and state.step % config.checkpoint_every == 0:
                 save_checkpoint(run, checkpoint)
+                if log is not None:
+                    log.publish()  # the log file and the checkpoint agree at every checkpoint
         return interrupt.requested
 
 
@@ -513,8 +517,11 @@ def progress_line(run: Run, f: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- files
 
 
-def _start_log(path, keep_through_step: int) -> None:
-    """A fresh log, or on resume the existing one cut back to the checkpoint's step."""
+def open_log(path, keep_through_step: int) -> Optional[StagedFile]:
+    """The log, staged beside its file until a checkpoint or the end: empty, or on resume the existing one
+    cut back to the checkpoint's step. None without a path."""
+    if path is None:
+        return None
     path = Path(path)
     kept: list[str] = []
     if keep_through_step and path.is_file():
@@ -524,14 +531,7 @@ def _start_log(path, keep_through_step: int) -> None:
                     kept.append(line)
             except (json.JSONDecodeError, AttributeError):
                 continue
-    with atomic_open(path, "w", encoding="utf-8") as handle:
-        handle.write("".join(line + "\n" for line in kept))
-
-
-def _append_log(path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, sort_keys=False) + "\n")
+    return StagedFile(path, "".join(line + "\n" for line in kept))
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:

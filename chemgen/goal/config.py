@@ -48,13 +48,11 @@ def score_threshold(name: str, value: Any) -> str:
 
 
 def optional_count(name: str, value: Any) -> str:
-    ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
-    return "" if ok else f"{name} must be a positive integer (or None), not {value!r}"
+    return "" if value is None else positive_int(name, value)
 
 
 def optional_steps(name: str, value: Any) -> str:
-    ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
-    return "" if ok else f"{name} must be a non-negative integer (or None), not {value!r}"
+    return "" if value is None else non_negative_int(name, value)
 
 
 def optional_text(name: str, value: Any) -> str:

@@ -57,6 +57,7 @@ AGGREGATIONS = ("geometric", "arithmetic")
 ROLES = ("gate", "score")
 MODIFIER_KEYS = ("weight", "value", "transform", "low", "high", "k", "role", "name")
 ORACLE_GATES = ("opsin", "rdkit(properties=none)")  # what an oracle given alone is gated by
+ZERO_CALLS = 5  # batches scored 0 throughout before the run says why
 ORACLE = "oracle"  # the label of a Python oracle
 
 
@@ -304,7 +305,9 @@ class ScoringFunction:
                                      self.run_options)
         self.roles = [c.role or ("score" if c.value or c.transform or getattr(f, "graded", False) else "gate")
                       for c, f in zip(self.components, self.filters)]
-        self._warn_unstructured_oracles()
+        self.check_structures()
+        self.check_values()
+        self._calls, self._best = 0, np.zeros(len(self.components))
         try:
             for filter_ in self.filters:
                 prepare = getattr(filter_, "prepare", None)
@@ -314,12 +317,44 @@ class ScoringFunction:
             self.close()
             raise
 
-    def _warn_unstructured_oracles(self) -> None:
-        for j, label in ((j, self.labels[j]) for j in self.oracles):
-            if not any(getattr(f, "makes_structure", False) for f in self.filters[:j]):
-                warnings.warn(f"oracle {label!r} is sent structures, but no component before it makes one, so it "
-                              f"scores nothing: put opsin first (e.g. opsin,rdkit,{label})", ChemgenWarning,
-                              stacklevel=4)
+    def check_structures(self) -> None:
+        """A component that needs a structure (rdkit, an oracle) with none made before it would score 0
+        throughout: refused before the run starts."""
+        for j, (filter_, label) in enumerate(zip(self.filters, self.labels)):
+            needs = getattr(filter_, "needs_structure", False) or j in self.oracles
+            if needs and not any(getattr(f, "makes_structure", False) for f in self.filters[:j]):
+                self.close()
+                raise ConfigError(f"scoring component {label!r} needs a structure, but no component before it makes "
+                                  f"one, so it would score 0 throughout: put opsin first (e.g. opsin,{self.components[j].filter_name()})")
+
+    def check_values(self) -> None:
+        """``value=`` must name an annotation this component or one before it gives, where they say which."""
+        for j, (component, filter_) in enumerate(zip(self.components, self.filters)):
+            given = [getattr(f, "annotations", None) for f in self.filters[: j + 1]]
+            if component.value is None or any(g is None for g in given):
+                continue  # a filter that does not list its annotations: the run's first batches will tell
+            known = sorted({a for g in given for a in g})
+            if component.value not in known:
+                self.close()
+                raise ConfigError(f"scoring component {self.labels[j]!r}: {component.filter_name()} gives no "
+                                  f"{component.value!r} (it and the components before it give: {', '.join(known)})")
+
+    def _explain_zeros(self, values: np.ndarray, candidates: Sequence[Candidate]) -> None:
+        """After ZERO_CALLS batches that all scored 0, say once which components gave nothing, and why."""
+        self._calls += 1
+        self._best = np.maximum(self._best, values.max(axis=0, initial=0.0))
+        if self._calls != ZERO_CALLS or self._best.any():
+            return
+        reasons = []
+        for component, label, best in zip(self.components, self.labels, self._best):
+            if best:
+                continue
+            if component.value and not any(c.properties.get(component.value) is not None for c in candidates):
+                reasons.append(f"{label} (no candidate carries {component.value!r})")
+            else:
+                reasons.append(label)
+        warnings.warn(f"every name of the first {ZERO_CALLS} steps scored 0; components that gave 0 to all: "
+                      f"{', '.join(reasons)}", ChemgenWarning, stacklevel=3)
 
     def close(self) -> None:
         filters, self.filters = self.filters, []
@@ -344,6 +379,7 @@ class ScoringFunction:
             for i, verdict in zip(rows, verdicts):
                 candidates[i].record(label, verdict)
                 values[i, j] = component.evaluate(candidates[i], verdict)
+        self._explain_zeros(values, candidates)
         return ScoreTable(self.aggregate(values), values, list(self.labels))
 
     def _rows_for(self, j: int, values: np.ndarray) -> list[int]:

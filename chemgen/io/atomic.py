@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO, Any, Iterator, Union
+from typing import IO, Any, Iterable, Iterator, Optional, Union
 
 from chemgen.errors import ChemgenError, ConfigError
 
@@ -85,3 +86,60 @@ def _reporting(path: Path) -> Iterator[None]:
 def atomic_text(path: PathLike) -> contextlib.AbstractContextManager[IO[str]]:
     """:func:`atomic_open` for UTF-8 text (newlines left as written)."""
     return atomic_open(path, "w", encoding="utf-8", newline="")
+
+
+class StagedFile:
+    """A file a long run appends to: rows go to a hidden sibling, and the file itself changes only at
+    :meth:`publish` (a checkpoint, the end), atomically, so a refused or killed run never leaves it
+    emptied or half written."""
+
+    def __init__(self, path: PathLike, start: str = ""):
+        self.path = Path(path)
+        with _reporting(self.path):
+            fd, self.staging = tempfile.mkstemp(dir=self.path.resolve().parent, prefix=f".{self.path.name}.",
+                                                suffix=".staged")
+            self.handle = os.fdopen(fd, "w", encoding="utf-8")
+            self.handle.write(start)
+
+    def write(self, text: str) -> None:
+        with _reporting(self.path):
+            self.handle.write(text)
+
+    def publish(self) -> None:
+        """Make the file what has been written so far (a copy renamed into place)."""
+        with _reporting(self.path):
+            self.handle.flush()
+        with atomic_open(self.path, "wb") as out, open(self.staging, "rb") as staged:
+            shutil.copyfileobj(staged, out)
+
+    def close(self) -> None:
+        """Publish, then drop the staging file."""
+        try:
+            self.publish()
+        finally:
+            self.handle.close()
+            Path(self.staging).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def exclusive(paths: Iterable[Optional[PathLike]], what: str = "output") -> Iterator[None]:
+    """Hold an exclusive lock on each output (symlinks followed) while a long run writes it; a second run
+    given the same file is refused in one line naming it."""
+    import fcntl
+
+    held: list[IO] = []
+    try:
+        for path in dict.fromkeys(Path(os.path.realpath(p)) for p in paths if p is not None):
+            lock = open(path.with_name(f".{path.name}.lock"), "a")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                lock.close()  # the other run's lock file stays
+                raise ConfigError(f"{path} is being written by another chemgen run: wait for it to end, or give "
+                                  f"another {what} file") from None
+            held.append(lock)
+        yield
+    finally:
+        for lock in held:  # only the locks this run took
+            Path(lock.name).unlink(missing_ok=True)
+            lock.close()

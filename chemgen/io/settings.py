@@ -23,11 +23,22 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+MAX_COUNT = 10**9  # the largest count (steps, names, units, budget) any setting takes
+
+
+def _too_many(name: str, value: Any) -> str:
+    return f"{name} = {value:,} is more than any run can use (at most {MAX_COUNT:,})"
+
+
 def positive_int(name: str, value: Any) -> str:
+    if _is_int(value) and value > MAX_COUNT:
+        return _too_many(name, value)
     return "" if _is_int(value) and value > 0 else f"{name} must be a positive integer, not {value!r}"
 
 
 def non_negative_int(name: str, value: Any) -> str:
+    if _is_int(value) and value > MAX_COUNT:
+        return _too_many(name, value)
     return "" if _is_int(value) and value >= 0 else f"{name} must be a non-negative integer, not {value!r}"
 
 

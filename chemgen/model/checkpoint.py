@@ -49,17 +49,21 @@ def restore_optimizer(arrays: dict[str, np.ndarray], state: dict[str, Any], opti
     rng.bit_generator.state = state["rng"]
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C, and a polite kill (a scheduler's time limit)
+
+
 class Interrupt:
-    """Whether Ctrl-C was pressed during a :func:`deferred_interrupt` block."""
+    """Whether Ctrl-C (or SIGTERM) came during a :func:`deferred_interrupt` block."""
 
     requested = False
 
 
 @contextmanager
 def deferred_interrupt() -> Iterator[Interrupt]:
-    """Ctrl-C sets a flag that the loop reads between steps, so no step is cut in half.
+    """Ctrl-C or SIGTERM sets a flag that the loop reads between steps, so no step is cut in half and the
+    loop saves its checkpoint before it stops.
 
-    Only the main thread can take signals; elsewhere Ctrl-C behaves as usual.
+    Only the main thread can take signals; elsewhere they behave as usual.
     """
     interrupt = Interrupt()
     if threading.current_thread() is not threading.main_thread():
@@ -69,8 +73,9 @@ def deferred_interrupt() -> Iterator[Interrupt]:
     def request(signum, frame) -> None:
         interrupt.requested = True
 
-    previous = signal.signal(signal.SIGINT, request)
+    previous = {sig: signal.signal(sig, request) for sig in STOP_SIGNALS}
     try:
         yield interrupt
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

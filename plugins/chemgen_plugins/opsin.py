@@ -30,6 +30,7 @@ class OpsinFilter:
     """Name-to-structure with OPSIN, offline."""
 
     name = "opsin"
+    annotations = ("smiles", "inchikey")  # what its verdicts may carry
     makes_structure = True  # puts a SMILES on each candidate it passes
     background = True  # mostly waits on the JVM: the stage overlaps that wait with the other filters' work
 

@@ -113,6 +113,8 @@ class RDKitFilter:
             else:
                 raise ConfigError(f"unknown rdkit option {key!r} (known: {', '.join(OPTION_NAMES)})")
         self.computed = self.needed_properties()
+        self.annotations = (*self.computed, *([chem.SCAFFOLD] if chem.SCAFFOLD in self.properties else []), "inchikey",
+                            *(["lipinski_violations"] if self.lipinski is not None else []))  # what verdicts carry
 
     def needed_properties(self) -> tuple[str, ...]:
         """The properties to compute: those asked for, plus those the ranges and Lipinski's rule read."""

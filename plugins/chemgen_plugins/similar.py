@@ -97,6 +97,7 @@ class SimilarityFilter:
     """Largest Tanimoto similarity to reference molecules; passes at ``min`` or above."""
 
     name = "similar"
+    annotations = ("similarity", "similar_to")  # what its verdicts may carry
     graded = True  # the score is a value to optimise, not a pass/fail gate
 
     def __init__(self, to: Any = None, min: Any = 0.0, fp: Any = "bits", radius: Any = 2, bits: Any = 2048) -> None:

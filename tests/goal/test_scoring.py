@@ -195,7 +195,17 @@ def test_command_components_from_the_command_line_and_toml():
         components_from_spec("opsin,command(run=cat, workers=2)")
 
 
-def test_an_oracle_without_a_structure_before_it_warns():
-    with pytest.warns(ChemgenWarning, match="no component before it makes one"):
-        with ScoringFunction(["gate", Component(lambda s: [1.0] * len(s))]) as scoring:
-            assert scoring.score(cands("a")).total.tolist() == [0.0]
+def test_a_component_that_needs_a_structure_with_none_made_before_it_is_refused():
+    for components in (["gate", Component(lambda s: [1.0] * len(s))], [Component("rdkit", value="qed")]):
+        with pytest.raises(ConfigError, match="needs a structure, but no component before it makes one"):
+            ScoringFunction(components).open()
+
+
+def test_a_value_no_component_gives_is_refused_and_one_nobody_lists_is_explained():
+    with pytest.raises(ConfigError, match="rdkit gives no 'nosuchprop'"):
+        ScoringFunction.from_spec("opsin,rdkit[value=nosuchprop]").open()
+    with pytest.warns(ChemgenWarning, match=r"first 5 steps scored 0; components that gave 0 to all: "
+                                            r"gate.nothing \(no candidate carries 'nothing'\)"):
+        with ScoringFunction([Component("gate", value="nothing")]) as scoring:
+            for _ in range(5):
+                assert scoring.score(cands("a", "b")).total.tolist() == [0.0, 0.0]
