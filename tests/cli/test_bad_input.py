@@ -122,10 +122,12 @@ def test_resume_past_steps_and_a_different_architecture_are_refused(capsys, name
 
 
 @pytest.mark.parametrize("max_length", [1, 2])
-def test_tiny_max_length_ends_and_says_so(capsys, tiny_model_path, max_length):
-    """tiny_model's names are five characters or more: none of 500 ends, and the run stops in one line."""
+def test_tiny_max_length_ends_and_says_so(capsys, tiny_model, tiny_model_path, max_length):
+    """Greedy draws (--top-k 1) are tiny_model's likeliest name every time, longer than --max-length: none of 500
+    ends, and the run stops in one line."""
+    assert len(tiny_model.sample(1, top_k=1, random_state=0)[0].name) > 2
     code, out, err = run(capsys, "generate", "--model", tiny_model_path, "-n", 5, "--max-length", max_length,
-                         "--filters", "none", "--seed", 0, "--max-tries", 500)
+                         "--filters", "none", "--seed", 0, "--max-tries", 500, "--top-k", 1)
     one_line_error(code, err, f"none of 500 sampled names ended within --max-length {max_length}: raise --max-length")
     assert out == ""
 

@@ -60,9 +60,11 @@ def test_sampling_that_cannot_finish_says_so_quickly(tiny_model, max_length):
 
 @pytest.mark.parametrize("max_length", [1, 2])
 def test_generate_with_a_tiny_max_length_is_bounded_by_max_tries(tiny_model, max_length):
-    """tiny_model's names are five characters or more: none ends, and max_tries stops the run."""
+    """Greedy draws (top_k 1) are tiny_model's likeliest name every time, longer than max_length: none ends
+    (with the full distribution, one in about a thousand would), and max_tries stops the run."""
+    assert len(tiny_model.sample(1, top_k=1, random_state=0)[0].name) > 2
     with pytest.raises(SamplingFailed) as info:
-        chemgen.generate(5, model=tiny_model, filters="none", max_length=max_length, max_tries=500, seed=0)
+        chemgen.generate(5, model=tiny_model, filters="none", max_length=max_length, max_tries=500, seed=0, top_k=1)
     one_line(info, f"none of 500 sampled names ended within --max-length {max_length}: raise --max-length")
 
 
