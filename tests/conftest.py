@@ -41,6 +41,25 @@ def tiny_model_path(tiny_model, tmp_path_factory):
     return path
 
 
+SHORT_NAMES = ["a", "b", "c", "ab", "ba", "ca"]
+
+
+@pytest.fixture(scope="session")
+def short_names_model():
+    """A model of one- and two-letter names: unlike tiny_model, it ends names within max length 1 or 2."""
+    from chemgen import CharRNN
+
+    return CharRNN(cell="gru", hidden_size=8, steps=60, batch_size=8, eval_every=30, n_print=0, valid_fraction=0,
+                   random_state=0).fit(SHORT_NAMES)
+
+
+@pytest.fixture(scope="session")
+def short_names_model_path(short_names_model, tmp_path_factory):
+    path = tmp_path_factory.mktemp("models") / "short.npz"
+    short_names_model.save(path)
+    return path
+
+
 @pytest.fixture
 def qed_calls(monkeypatch):
     """How often QED (the slowest property) is computed."""

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
+from typing import Any
 
 from chemgen.cli.common import add_config_flags, add_model_option, default_model_help, given_settings, positive_int
 
@@ -19,7 +21,9 @@ def add_evaluate(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--train", help="training names or molecules file (.smi, .csv, .tsv, .sdf): structural novelty "
                                    "against its structures (default: against the shipped known-compounds index)")
-    p.add_argument("--json", dest="json_out", help="also write the figures as JSON to this file (- for stdout)")
+    p.add_argument("--json", dest="json_out", help="also write the figures as JSON to this file, undefined ones null "
+                                                   "(-: to stdout, which then holds the JSON alone; the table goes "
+                                                   "to stderr)")
     p.add_argument("--report", help="also write a self-contained HTML report (figures, property plots, structures, "
                                     "training curve) to this file; needs chemgen[notebook]")
     add_config_flags(p, SamplingConfig, only=("grammar",))
@@ -46,7 +50,7 @@ def run_evaluate(args) -> int:
     sampling = SamplingConfig(**given_settings(args, SamplingConfig))
     result, checked, checked_reference = evaluate_checked(model, args.samples, reference, sampling.temperature,
                                                           args.seed, args.train, sampling.grammar)
-    print(format_table(result))
+    print(format_table(result), file=sys.stderr if args.json_out == "-" else sys.stdout)  # stdout: the JSON alone
     if report:
         from chemgen.evaluation.report import write_evaluation_report
         from chemgen.model.estimator import resolve_model
@@ -55,13 +59,20 @@ def run_evaluate(args) -> int:
                                 str(resolve_model(args.model)), args.reference)
         print(f"chemgen: wrote the report to {report}", file=sys.stderr)
     if args.json_out == "-":
-        print(json.dumps(result, indent=2))
+        print(json.dumps(json_ready(result), indent=2))
     elif args.json_out:
         from chemgen.io.atomic import atomic_text
 
         with atomic_text(args.json_out) as handle:
-            json.dump(result, handle, indent=2)
+            json.dump(json_ready(result), handle, indent=2)
     return 0
+
+
+def json_ready(figures: Any) -> Any:
+    """The figures with every undefined one (NaN, infinite) as None, so the file is JSON (null), not NaN."""
+    if isinstance(figures, dict):
+        return {key: json_ready(value) for key, value in figures.items()}
+    return None if isinstance(figures, float) and not math.isfinite(figures) else figures
 
 
 def add_report(sub) -> None:

@@ -49,7 +49,23 @@ def test_analog_names_are_verified_new_and_reproducible():
     assert set(structures) <= set(pool) and not {canon(s) for s in series} & set(structures)
 
 
-def test_widening_starts_from_the_structures_opsin_reads():
-    names = widen_names(["2-methylphenol", "not a compound name"], 3, random_state=0)
-    assert 1 <= len(names) <= 3 and all(isinstance(n, str) and n for n in names)
+def within_two_edits(source, smiles):
+    near = single_point_analogs(source)
+    return smiles in near or any(smiles in single_point_analogs(analog) for analog in near)
+
+
+def test_widening_names_analogs_with_their_sources_scaffold_one_or_two_edits_away():
+    """Each analog's name reads back (OPSIN) to a structure with the Murcko scaffold of a name OPSIN read,
+    one or two edits from it; a name OPSIN cannot read adds nothing."""
+    sources = [canon("Cc1ccccc1O"), canon("c1ccc(-c2ccccn2)cc1")]  # 2-methylphenol, 2-phenylpyridine
+    names = widen_names(["2-methylphenol", "2-phenylpyridine", "not a compound name"], 3, random_state=0)
+    assert 1 <= len(names) <= 6 and names == widen_names(["2-methylphenol", "2-phenylpyridine"], 3, random_state=0)
+    with OpsinProcess() as opsin:
+        structures = [canon(r.smiles) for r in opsin.parse(names)]
+    scaffolds = [murcko_scaffold(mol_from_smiles(s)) for s in sources]
+    assert scaffolds[0] != scaffolds[1]
+    for name, smiles in zip(names, structures):
+        assert smiles not in sources, name
+        assert any(murcko_scaffold(mol_from_smiles(smiles)) == scaffold and within_two_edits(source, smiles)
+                   for source, scaffold in zip(sources, scaffolds)), (name, smiles)
     assert widen_names(["2-methylphenol"], 0) == [] and widen_names([], 5) == []

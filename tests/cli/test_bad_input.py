@@ -122,16 +122,22 @@ def test_resume_past_steps_and_a_different_architecture_are_refused(capsys, name
 
 
 @pytest.mark.parametrize("max_length", [1, 2])
-def test_tiny_max_length_ends_and_says_so(capsys, tiny_model_path, max_length):
+def test_tiny_max_length_ends_and_says_so(capsys, tiny_model, tiny_model_path, max_length):
+    """Greedy draws (--top-k 1) are tiny_model's likeliest name every time, longer than --max-length: none of 500
+    ends, and the run stops in one line."""
+    assert len(tiny_model.sample(1, top_k=1, random_state=0)[0].name) > 2
     code, out, err = run(capsys, "generate", "--model", tiny_model_path, "-n", 5, "--max-length", max_length,
-                         "--filters", "none", "--seed", 0, "--max-tries", 3000)
-    assert code in (0, 2), err  # it ends: bounded by --max-tries
-    if code == 2:
-        one_line_error(code, err, f"ended within --max-length {max_length}")
-        return
-    rows = out.strip().splitlines()[1:]
-    assert all(len(row.split(",")[1]) <= max_length for row in rows)
-    assert len(rows) == 5 or f"only {len(rows)} of 5 candidates passed" in err
+                         "--filters", "none", "--seed", 0, "--max-tries", 500, "--top-k", 1)
+    one_line_error(code, err, f"none of 500 sampled names ended within --max-length {max_length}: raise --max-length")
+    assert out == ""
+
+
+def test_max_length_1_writes_the_names_that_short_and_the_shortfall(capsys, short_names_model_path):
+    code, out, err = run(capsys, "generate", "--model", short_names_model_path, "-n", 5, "--max-length", 1,
+                         "--filters", "none", "--seed", 0, "--max-tries", 300, "--format", "names")
+    assert code == 0, err
+    assert sorted(out.split()) == ["a", "b", "c"]
+    assert "only 3 of 5 candidates passed within 300 tries" in err
 
 
 def test_max_tries_bounds_a_run_that_cannot_succeed(capsys, tiny_model_path):

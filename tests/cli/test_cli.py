@@ -34,11 +34,27 @@ def test_train_generate_score_round(names_file, tmp_path):
     assert lines[0].startswith("rank,name,logp,logp_per_char") and len(lines) == 6
     code, stdout, err = run("score", "--model", out, "-", stdin="ethanol\nbad€name\n\nmethane\n")
     assert code == 0, err
-    rows = [line.split("\t") for line in stdout.strip().splitlines()]
+    rows = [line.split("\t") for line in stdout.splitlines()]
     assert rows[0] == ["name", "logp", "logp_per_char", "n_chars", "error"]
     assert [r[0] for r in rows[1:]] == ["ethanol", "bad€name", "methane"]
-    assert float(rows[1][1]) < 0 and rows[1][4] == ""
-    assert rows[2][1] == "" and "not in the model's vocabulary" in rows[2][4]
+    assert rows[2] == ["bad€name", "", "", "8", "character '€' is not in the model's vocabulary"]
+    assert [rows[1], rows[3]] == score_rows(CharRNN.load(out), ["ethanol", "methane"])
+
+
+def score_rows(model, names):
+    """What `chemgen score` prints for names the model can score: CharRNN.score's logp, over the characters
+    and the end token, and the character count."""
+    return [[name, f"{logp:.6f}", f"{logp / (len(name) + 1):.6f}", str(len(name)), ""]
+            for name, logp in zip(names, model.score(names))]
+
+
+def test_score_prints_the_models_log_likelihoods(tiny_model, tiny_model_path, tmp_path, capsys):
+    names = ["ethanol", "2-methylpropan-1-ol", "hexanoic acid", "x"]
+    path = tmp_path / "names.txt"
+    path.write_text("\n".join(names) + "\n")
+    assert main(["score", "--model", str(tiny_model_path), str(path)]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert rows == [["name", "logp", "logp_per_char", "n_chars", "error"]] + score_rows(tiny_model, names)
 
 
 def test_resume_continues_to_more_steps(names_file, tmp_path):

@@ -54,6 +54,44 @@ def test_duplicates_keep_the_likeliest_name(tiny_model):
     assert results.duplicates == len(same.seen) - 1
 
 
+ETHANOL, ISOPROPANOL = "LFQSCWFLJHTTHZ-UHFFFAOYSA-N", "KFZMGEQAYNKOFK-UHFFFAOYSA-N"
+
+
+class Seen:
+    """Passes everything, recording each candidate's name, InChIKey and logp."""
+
+    name = "seen"
+
+    def __init__(self):
+        self.seen = []
+
+    def check(self, candidates):
+        self.seen.extend((c.name, c.inchikey, c.logp) for c in candidates)
+        return [Verdict(True) for _ in candidates]
+
+
+def test_two_spellings_through_opsin_keep_the_likelier_and_rank_by_it():
+    """A model of two spellings of each of two alcohols, the longer (later) spelling three times as often:
+    OPSIN gives each pair one InChIKey, and the likelier spelling is kept, whatever its length or order."""
+    model = chemgen.CharRNN(cell="gru", hidden_size=32, steps=400, batch_size=8, eval_every=50, n_print=0,
+                            valid_fraction=0, random_state=0).fit(
+        ["2-propanol"] + ["propan-2-ol"] * 3 + ["ethanol"] + ["ethyl alcohol"] * 3)
+    seen = Seen()
+    results = chemgen.generate(10, model=model, filters=["opsin", seen], seed=0, max_tries=300)
+    spellings = {}
+    for name, key, logp in seen.seen:
+        spellings.setdefault(key, {})[name] = logp
+    assert {"ethanol", "ethyl alcohol"} <= set(spellings[ETHANOL])
+    assert {"2-propanol", "propan-2-ol"} <= set(spellings[ISOPROPANOL])
+    kept = {c.inchikey: c.name for c in results}
+    assert kept[ETHANOL] == "ethyl alcohol" and kept[ISOPROPANOL] == "propan-2-ol"
+    assert all(kept[key] == max(names, key=names.get) for key, names in spellings.items())
+    assert len(results) == len(spellings) and results.duplicates == len(seen.seen) - len(spellings)
+    logps = [c.logp for c in results]
+    assert logps == sorted(logps, reverse=True)
+    assert logps == pytest.approx(list(model.score([c.name for c in results])), rel=1e-5)
+
+
 def test_max_tries_caps_the_work(tiny_model):
     class Nothing:
         name = "nothing"

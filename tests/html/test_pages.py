@@ -94,6 +94,20 @@ def test_model_report(tiny_model_path, tmp_path):
     assert "GRU" in text and text.count("data:image/png;base64,") == 1
 
 
+def test_report_without_a_model_is_the_shipped_defaults_page(tmp_path, capsys):
+    from chemgen.model.config import DEFAULT_MODEL
+    from chemgen.model.estimator import resolve_model
+
+    default, named = tmp_path / "default.html", tmp_path / "named.html"
+    assert main(["report", "--output", str(default)]) == 0
+    assert f"wrote the model report to {default}" in capsys.readouterr().err
+    text = default.read_text()
+    assert_self_contained(text)
+    assert f"<h1>chemgen model: {DEFAULT_MODEL}.npz</h1>" in text and str(resolve_model()) in text
+    assert main(["report", DEFAULT_MODEL, "--output", str(named)]) == 0
+    assert named.read_text() == text
+
+
 def test_model_report_of_an_old_file_says_no_curve(tiny_model, tmp_path):
     old = tmp_path / "old.npz"
     modelfile.write_model(old, tiny_model.learned_, tiny_model.get_params(), dict(tiny_model.training_info_))

@@ -60,12 +60,25 @@ def test_sampling_that_cannot_finish_says_so_quickly(tiny_model, max_length):
 
 @pytest.mark.parametrize("max_length", [1, 2])
 def test_generate_with_a_tiny_max_length_is_bounded_by_max_tries(tiny_model, max_length):
-    try:
-        results = chemgen.generate(5, model=tiny_model, filters="none", max_length=max_length, max_tries=500, seed=0)
-    except SamplingFailed as exc:
-        assert "raise --max-length" in str(exc)
-        return
-    assert results.tried <= 500 and all(len(c.name) <= max_length for c in results)
+    """Greedy draws (top_k 1) are tiny_model's likeliest name every time, longer than max_length: none ends
+    (with the full distribution, one in about a thousand would), and max_tries stops the run."""
+    assert len(tiny_model.sample(1, top_k=1, random_state=0)[0].name) > 2
+    with pytest.raises(SamplingFailed) as info:
+        chemgen.generate(5, model=tiny_model, filters="none", max_length=max_length, max_tries=500, seed=0, top_k=1)
+    one_line(info, f"none of 500 sampled names ended within --max-length {max_length}: raise --max-length")
+
+
+def test_generate_within_max_length_1_keeps_the_one_letter_names(short_names_model):
+    """Three one-letter names exist: all three are found, and the run goes on to max_tries for more."""
+    results = chemgen.generate(5, model=short_names_model, filters="none", max_length=1, max_tries=500, seed=0)
+    assert sorted(c.name for c in results) == ["a", "b", "c"] and results.tried == 500
+
+
+def test_generate_within_max_length_2_stops_when_enough_pass(short_names_model):
+    results = chemgen.generate(5, model=short_names_model, filters="none", max_length=2, max_tries=500, seed=0)
+    names = [c.name for c in results]
+    assert len(set(names)) == 5 and all(1 <= len(n) <= 2 and set(n) <= set("abc") for n in names)
+    assert results.tried < 500
 
 
 def test_generate_takes_random_state_as_seed(tiny_model):

@@ -34,10 +34,16 @@ def test_top_k_one_is_greedy(tiny_model):
     assert len(greedy) == 1
 
 
-@pytest.mark.parametrize("kwargs", [dict(temperature=0), dict(top_k=0), dict(prefix="é"), dict(prefix="ab", max_length=2)])
-def test_bad_sampling_options(tiny_model, kwargs):
-    with pytest.raises((ConfigError, VocabularyError)):
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(temperature=0), ConfigError, "temperature must be a positive finite number"),
+    (dict(top_k=0), ConfigError, "top-k must be"),
+    (dict(prefix="é"), VocabularyError, "'é'"),
+    (dict(prefix="ab", max_length=2), ConfigError, "max length 2 must be a whole number above the prefix length (2)"),
+])
+def test_bad_sampling_options(tiny_model, kwargs, error, message):
+    with pytest.raises(error) as info:
         tiny_model.sample(3, **kwargs)
+    assert message in str(info.value) and "\n" not in str(info.value)
 
 
 def test_score_orders_real_names_above_noise(tiny_model):

@@ -1,6 +1,7 @@
 """The pubchem filter against a fake PUG REST server on 127.0.0.1 (never the real PubChem)."""
 from __future__ import annotations
 
+import json
 import multiprocessing
 import socket
 import sqlite3
@@ -383,6 +384,29 @@ def test_offline_option_and_stale_entries(server, tmp_path):
         db.execute("UPDATE answers SET fetched = fetched - 400 * 86400")
     [verdict] = check(make(offline=True), "aspirin")
     assert verdict.passed and len(server.requests) == 1  # offline, a stale answer beats none
+
+
+def test_the_offline_flag_reaches_the_filter_in_filter_and_generate(server, tiny_model_path, tmp_path, capsys):
+    """--offline: no request, answers from the cache only; without it, PubChem is asked."""
+    from chemgen.cli import main
+
+    def run(*args):
+        code = main([str(arg) for arg in args])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return [json.loads(line) for line in out.splitlines()], err
+
+    names = tmp_path / "names.txt"
+    names.write_text("aspirin\nzorbonium\n")
+    rows, _ = run("filter", names, "--filters", "pubchem", "--offline", "--format", "jsonl")
+    assert not server.requests and [row["reasons"] for row in rows] == [["pubchem: unknown: offline, not in cache"]] * 2
+    rows, _ = run("filter", names, "--filters", "pubchem", "--format", "jsonl")
+    assert sorted(server.names()) == ["aspirin", "zorbonium"] and [row["passed"] for row in rows] == [True, False]
+    rows, _ = run("filter", names, "--filters", "pubchem", "--offline", "--format", "jsonl")
+    assert len(server.requests) == 2 and [row["passed"] for row in rows] == [True, False]  # from the cache
+    rows, err = run("generate", "--model", tiny_model_path, "-n", 2, "--seed", 0, "--filters", "pubchem", "--offline",
+                    "--max-tries", 64, "--format", "jsonl")
+    assert len(server.requests) == 2 and rows == [] and "passed pubchem 0/64" in err
 
 
 def test_cache_is_wal_and_keyed_by_source(server, tmp_path, monkeypatch):

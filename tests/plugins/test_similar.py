@@ -8,6 +8,21 @@ from chemgen_plugins.similar import SimilarityFilter
 CELECOXIB = "Cc1ccc(cc1)-c1cc(nn1-c1ccc(cc1)S(N)(=O)=O)C(F)(F)F"
 
 
+def tanimoto(a, b, fp="bits", radius=2, bits=2048):
+    """RDKit's Tanimoto similarity of two SMILES, through its original Morgan functions (the reference)."""
+    from rdkit import Chem, DataStructs
+    from rdkit.Chem import AllChem
+
+    from chemgen.chem.molecules import quiet_rdkit
+
+    with quiet_rdkit():  # the original functions are deprecated in favour of the generators the filter uses
+        if fp == "counts":
+            fps = [AllChem.GetMorganFingerprint(Chem.MolFromSmiles(s), radius) for s in (a, b)]
+        else:
+            fps = [AllChem.GetMorganFingerprintAsBitVect(Chem.MolFromSmiles(s), radius, nBits=bits) for s in (a, b)]
+    return DataStructs.TanimotoSimilarity(*fps)
+
+
 def test_identical_structure_scores_one_and_is_annotated():
     f = SimilarityFilter(to=CELECOXIB)
     verdict = f.check([Candidate("celecoxib", smiles="CC1=CC=C(C=C1)C1=CC(=NN1C1=CC=C(C=C1)S(N)(=O)=O)C(F)(F)F")])[0]
@@ -21,20 +36,35 @@ def test_largest_similarity_over_a_file_with_labels_comments_and_header(tmp_path
     f = SimilarityFilter(to=str(path))
     near, far = f.check([Candidate("a", smiles=CELECOXIB), Candidate("b", smiles="CCCCCCCC")])
     assert near.annotations["similar_to"] == "celecoxib" and near.score == pytest.approx(1.0)
-    assert 0 <= far.score < 0.5
+    to_ethanol, to_celecoxib = tanimoto("CCCCCCCC", "CCO"), tanimoto("CCCCCCCC", CELECOXIB)
+    assert to_ethanol > to_celecoxib > 0  # octane: nearer ethanol's chain than celecoxib's methyl
+    assert far.score == far.annotations["similarity"] == to_ethanol and far.annotations["similar_to"] == "ethanol"
 
 
 def test_min_is_a_pass_threshold_and_no_structure_fails():
-    f = SimilarityFilter(to=CELECOXIB, min="0.5")
-    low, missing = f.check([Candidate("x", smiles="CCO"), Candidate("y")])
-    assert not low.passed and low.score < 0.5 and "similarity" in low.reason
+    f = SimilarityFilter(to=CELECOXIB, min="0.4")
+    low, high, missing = f.check([Candidate("x", smiles="CCO"), Candidate("z", smiles="Cc1ccc(cc1)S(N)(=O)=O"),
+                                  Candidate("y")])
+    expected = tanimoto("CCO", CELECOXIB)
+    assert not low.passed and low.score == expected and low.reason == f"similarity {expected:.3f} < 0.4"
+    assert high.passed and high.score == tanimoto("Cc1ccc(cc1)S(N)(=O)=O", CELECOXIB) == 0.45 and high.reason == ""
     assert not missing.passed and missing.score == 0.0 and "no structure" in missing.reason
 
 
 def test_count_fingerprints_as_guacamol():
     f = SimilarityFilter(to=CELECOXIB, fp="counts")
     assert f.check([Candidate("a", smiles=CELECOXIB)])[0].score == pytest.approx(1.0)
-    assert 0 < f.check([Candidate("b", smiles="Cc1ccc(cc1)S(N)(=O)=O")])[0].score < 1
+    tosyl = "Cc1ccc(cc1)S(N)(=O)=O"
+    assert f.check([Candidate("b", smiles=tosyl)])[0].score == tanimoto(tosyl, CELECOXIB, "counts")
+    assert tanimoto(tosyl, CELECOXIB, "counts") != tanimoto(tosyl, CELECOXIB)  # counts, not bits
+
+
+@pytest.mark.parametrize("radius, bits", [(1, 2048), (3, 1024), (2, 64)])
+def test_radius_and_bits_give_rdkits_similarity(radius, bits):
+    f = SimilarityFilter(to=CELECOXIB, radius=radius, bits=bits)
+    for smiles in ("Cc1ccc(cc1)S(N)(=O)=O", "c1ccccc1C(F)(F)F", "CCO"):
+        assert f.check([Candidate("x", smiles=smiles)])[0].score == tanimoto(smiles, CELECOXIB, radius=radius,
+                                                                              bits=bits)
 
 
 @pytest.mark.parametrize("to, message", [
