@@ -92,3 +92,15 @@ def test_fine_tuning_keeps_the_direction(backwards):
     assert tuned.learned_.vocab.direction == "reverse"
     with pytest.raises(ConfigError, match="direction"):
         CharRNN(direction="reverse", **SMALL).fit(NAMES).fine_tune(NAMES[:6], settings={"direction": "forward", "batch_size": 4})
+
+
+def test_a_model_trained_on_reversed_names_converts_to_the_reverse_model(backwards, forward_on_reversed, tmp_path):
+    from bench.direction import convert
+
+    forward_on_reversed.save(tmp_path / "trained_on_reversed.npz")
+    (tmp_path / "names.txt").write_text("\n".join(NAMES) + "\n")
+    convert(tmp_path / "trained_on_reversed.npz", str(tmp_path / "names.txt"), tmp_path / "reverse.npz")
+    converted = CharRNN.load(tmp_path / "reverse.npz")
+    assert converted.direction == "reverse" and converted.learned_.vocab.reverse
+    assert [s.name for s in converted.sample(10, random_state=2)] == [s.name for s in backwards.sample(10, random_state=2)]
+    assert converted.in_training(NAMES[:3]).all()
