@@ -57,9 +57,10 @@ def bytes_per_char(config: NetConfig) -> int:
     return np.dtype(config.dtype).itemsize * (12 * config.hidden_size * config.num_layers + 4 * config.vocab_size)
 
 
-def batch_rows(config: NetConfig, longest: int) -> int:
-    """Names in a scoring batch whose longest name has ``longest`` characters (the end token adds a step)."""
-    return int(min(SCORE_BATCH, max(1, SCORE_BYTES // (bytes_per_char(config) * (longest + 1)))))
+def batch_rows(config: NetConfig, longest: int, most: int = SCORE_BATCH) -> int:
+    """Names in a scoring batch (at most ``most``) whose longest name has ``longest`` characters (the end
+    token adds a step), so that its activations stay within SCORE_BYTES."""
+    return int(min(most, max(1, SCORE_BYTES // (bytes_per_char(config) * (longest + 1)))))
 
 
 def logp_of(model: Learned, names: Sequence[str]) -> np.ndarray:

@@ -33,6 +33,7 @@ from chemgen.model.modelfile import Learned
 from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, make_optimizer
 from chemgen.model.sample import draw_names
+from chemgen.model.score import batch_rows
 from chemgen.model.threads import one_blas_thread, sum_parts
 from chemgen.model.vocab import Vocab, batch_from_codes
 
@@ -104,12 +105,15 @@ def smooth(loss: Optional[float], cur_loss: float) -> float:
 
 
 def mean_loss(config: NetConfig, params: Params, codes: np.ndarray, lengths: np.ndarray) -> float:
-    """Mean loss per character (end token included) over encoded names, in batches."""
-    total, count = 0.0, 0.0
-    for start in range(0, len(lengths), EVAL_BATCH):
-        inputs, targets, mask = batch_from_codes(codes[start : start + EVAL_BATCH], lengths[start : start + EVAL_BATCH])
+    """Mean loss per character (end token included) over encoded names, in batches of at most EVAL_BATCH
+    whose activations stay within the scoring bound (a GRU 512 on 160-character names: a few hundred)."""
+    total, count, start = 0.0, 0.0, 0
+    while start < len(lengths):
+        rows = batch_rows(config, int(lengths[start:start + EVAL_BATCH].max()), EVAL_BATCH)
+        inputs, targets, mask = batch_from_codes(codes[start : start + rows], lengths[start : start + rows])
         total -= network.sequence_logp(config, params, inputs, targets, mask).sum()
         count += mask.sum()
+        start += rows
     return total / count if count else math.nan
 
 
