@@ -194,3 +194,13 @@ def test_a_killed_worker_loses_no_finished_work(client, tiny_model, tmp_path):
     assert results.tried == 4000
     assert summary(results) == summary(merged_shards(tiny_model, 9, 200, 20, 4000).results())
     client.wait_for_workers(2, timeout=60)
+
+
+def test_a_corpus_named_on_the_cluster_matches_one_named_here(client, tmp_path, monkeypatch):
+    from chemgen.chem import corpus
+
+    monkeypatch.setattr(corpus, "CHUNK", 3)  # the client's chunking; workers only name the chunks they are sent
+    molecules = ["CCO", "CC(C)O", "c1ccccc1O", "not a smiles", "CC(=O)O", "CCN", "CCCl"]
+    here = corpus.name_corpus(molecules, tmp_path / "here", workers=1)
+    there = corpus.name_corpus(molecules, tmp_path / "there", client=client)
+    assert there.names == here.names and there.dropped == here.dropped == {corpus.R_SMILES: 1}
