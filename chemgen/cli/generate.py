@@ -67,8 +67,9 @@ def run_generate(args) -> int:
     from chemgen.generation.cluster import cluster_client
     from chemgen.generation.pipeline import generate
     from chemgen.model.config import SamplingConfig
+    from chemgen.model.estimator import resolve_model
 
-    prepare_output(args)
+    prepare_output(args, {"--model": resolve_model(args.model)})
     with cluster_client(args.workers, args.scheduler) as client:
         results = generate(n=args.n, model=args.model, filters=args.filters, seed=args.seed, rank_by=args.rank_by,
                            max_tries=args.max_tries, dedupe=not args.keep_duplicates,
@@ -102,9 +103,10 @@ def run_filter(args) -> int:
     from chemgen.generation.collector import Results
     from chemgen.generation.pipeline import check_stream
     from chemgen.io.names import iter_names
+    from chemgen.model.estimator import resolve_model
     from chemgen.output import writers
 
-    prepare_output(args)
+    prepare_output(args, {"names file": args.names, "--model": resolve_model(args.model) if args.model else None})
     if args.workers or args.scheduler:
         from chemgen.generation.cluster import cluster_client
         from chemgen.generation.pipeline import check
@@ -138,9 +140,9 @@ def _keep_for_image(chunks, results, args):
         yield chunk
 
 
-def prepare_output(args) -> None:
-    """Validate output options and paths before any work."""
-    from chemgen.io.atomic import check_writable
+def prepare_output(args, inputs: dict) -> None:
+    """Validate output options and paths before any work; no output may be an input (``inputs``: flag -> path)."""
+    from chemgen.io.atomic import check_distinct, check_writable
     from chemgen.output.writers import FILE_FORMATS, IMAGE_FORMATS
 
     if args.format is None and args.output and args.output.lower().endswith((".html", ".htm")):
@@ -154,6 +156,7 @@ def prepare_output(args) -> None:
     for path, what in ((args.output, "--output"), (args.image, "--image")):
         if path:
             check_writable(path, what)
+    check_distinct(inputs, {"--output": args.output, "--image": args.image}, stdout=not args.output)
     properties_option(args)  # a bad --properties is reported before any work
 
 
@@ -188,10 +191,12 @@ def add_score(sub) -> None:
 
 
 def run_score(args) -> int:
+    from chemgen.io.atomic import check_distinct
     from chemgen.io.names import iter_names, printable
-    from chemgen.model.estimator import load
+    from chemgen.model.estimator import load, resolve_model
     from chemgen.model.score import score_names
 
+    check_distinct({"names file": args.names, "--model": resolve_model(args.model)}, {}, stdout=True)
     model = load(args.model)
     names = (name for _, name in iter_names(args.names))  # opened now: a missing file is reported first
     out = sys.stdout

@@ -264,3 +264,49 @@ def test_output_to_dev_null_keeps_the_device(capsys, tiny_model_path):
                          "--output", "/dev/null", "--seed", 0)
     assert code == 0, err
     assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+def test_an_output_that_is_an_input_is_refused_before_work(capsys, tiny_model_path, names, tmp_path):
+    import shutil
+
+    model = tmp_path / "m.npz"
+    shutil.copy(tiny_model_path, model)
+    (tmp_path / "alias.png").symlink_to(model)
+    series = tmp_path / "series.smi"
+    series.write_text("CCO ethanol\n")
+    generate = ["generate", "--model", model, "--filters", "none", "-n", 2]
+    cases = [
+        (generate + ["--output", model], "--output"),
+        (generate + ["--output", tmp_path / "alias.png"], "--output"),
+        (generate + ["--image", tmp_path / "alias.png"], "--image"),
+        (generate + ["--output", tmp_path / "x.png", "--image", tmp_path / "x.png"], "--image"),
+        (["filter", names, "--filters", "suffix", "--output", names], "--output"),
+        (["filter", names, "--filters", "suffix", "--model", model, "--image", tmp_path / "alias.png"], "--image"),
+        (["train", series, "--init", model, "--out", series], "--out"),
+        (["train", names, "--init", model, "--out", model], "--out"),
+        (["train", names, "--valid", names, "--out", tmp_path / "n.npz", "--checkpoint", names], "--checkpoint"),
+        (["train", names, "--out", tmp_path / "n.npz", "--checkpoint", tmp_path / "n.npz"], "--checkpoint"),
+        (["train", names, "--out", model, "--resume", model], "--out"),
+        (["evaluate", "--model", model, "--samples", 5, "--json", model], "--json"),
+        (["evaluate", "--model", model, "--samples", 5, "--reference", names, "--report", names], "--report"),
+        (["evaluate", "--model", model, "--samples", 5, "--json", tmp_path / "e", "--report", tmp_path / "e"],
+         "--report"),
+        (["report", model, "--output", tmp_path / "alias.png"], "--output"),
+    ]
+    before = {path: path.read_bytes() for path in (model, names, series)}
+    for command, flag in cases:
+        code, out, err = run(capsys, *command)
+        one_line_error(code, err, "is the same file as")
+        assert err.startswith(f"chemgen: error: {flag} ") and out == "", (command, err)
+    assert {path: path.read_bytes() for path in before} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alias.png", "m.npz", "names.txt", "series.smi"]
+
+
+def test_standard_output_appended_to_the_input_is_refused(tiny_model_path, names):
+    for command in (["score", "--model", tiny_model_path, names], ["filter", names, "--filters", "suffix"]):
+        with open(names, "a") as out:
+            proc = subprocess.run([sys.executable, "-m", "chemgen.cli", *map(str, command)], stdout=out,
+                                  stderr=subprocess.PIPE, text=True, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("chemgen: error: standard output is the same file as names file")
+    assert names.read_text().count("\n") == 200
