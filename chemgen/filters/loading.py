@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
 from chemgen.errors import ChemgenError, ConfigError, FilterError
+from chemgen.io.names import printable
 from chemgen.io.text import UnbalancedBrackets, split_outside_brackets
 
 ENTRY_POINT_GROUP = "chemgen.filters"
@@ -50,6 +51,10 @@ _injected: dict[str, Callable[..., Any]] = {}
 
 def inject_filter(name: str, factory: Callable[..., Any]) -> None:
     """Register a filter factory without installing a package (tests, notebooks)."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w-]*", name):
+        raise FilterError(f"a filter's name is a word such as 'my_filter' (letters, digits, _ and -), not {name!r}")
+    if not callable(factory):
+        raise FilterError(f"filter {name!r}: the factory must be callable (a class or function), not {factory!r}")
     _injected[name] = factory
 
 
@@ -109,13 +114,16 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
 
 def spec_list(specs: Any) -> list[Any]:
-    """Specs as a list: a comma-separated string, a list of specs or filter objects; None/"none" -> []."""
-    if specs is None:
-        return []
+    """Specs as a list: a comma-separated string, a list of specs or filter objects; "none" or [] -> [].
+
+    None is refused: it could mean the default filters as well as none."""
     if isinstance(specs, str):
         if not specs.strip():
             raise ConfigError("empty filter list: name filters, or 'none' for no filters")
         return [] if specs.strip().lower() == "none" else split_specs(specs)
+    if specs is None or isinstance(specs, (bytes, Mapping)) or not hasattr(specs, "__iter__"):
+        raise FilterError(f"filters are a spec such as 'opsin,rdkit', a list of specs or filter objects, or 'none' "
+                          f"for no filters; not {printable(repr(specs), 40)}")
     return list(specs)
 
 

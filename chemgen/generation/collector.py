@@ -31,7 +31,7 @@ RANK_KEYS: dict[str, Callable[[Candidate], Optional[float]]] = {
 
 
 def check_rank_by(rank_by: str) -> None:
-    if rank_by not in RANK_KEYS:
+    if not isinstance(rank_by, str) or rank_by not in RANK_KEYS:
         raise ConfigError(f"rank-by must be one of {', '.join(RANK_KEYS)}, not {rank_by!r}")
 
 

@@ -72,6 +72,9 @@ def generate(
         raise ConfigError(f"max_tries must be a positive integer, not {max_tries!r}")
     seed = _one_seed(seed, random_state)
     check_rank_by(rank_by)
+    if not isinstance(dedupe, bool):
+        raise ConfigError(f"dedupe must be True or False, not {dedupe!r}")
+    check_run_options(filter_options, client, task_size)
     model = model_of(model)
     sampling = check_sampling_options(model._check_fitted(), n, random_state=seed, temperature=temperature,
                                       top_k=top_k, prefix=prefix, max_length=max_length, grammar=grammar,
@@ -118,6 +121,17 @@ def filters_label(filters: Any) -> str:
     return ",".join(f if isinstance(f, str) else str(getattr(f, "name", f)) for f in filters)
 
 
+def check_run_options(filter_options: Any, client: Any, task_size: Any) -> None:
+    """ConfigError unless filter_options is a mapping (or None), client a Dask client (or None) and task_size
+    a positive integer (or None)."""
+    if filter_options is not None and not isinstance(filter_options, Mapping):
+        raise ConfigError(f"filter_options must be a dict such as {{'offline': True}}, not {filter_options!r}")
+    if client is not None and not all(hasattr(client, a) for a in ("submit", "register_plugin")):
+        raise ConfigError(f"client must be a dask.distributed Client, not {client!r}")
+    if task_size is not None and (not isinstance(task_size, int) or isinstance(task_size, bool) or task_size < 1):
+        raise ConfigError(f"task_size must be a positive integer, not {task_size!r}")
+
+
 def _one_seed(seed: Optional[int], random_state: Optional[int]) -> Optional[int]:
     """The sampling seed, given as seed= or random_state= (not both, unless equal)."""
     if seed is not None and random_state is not None and seed != random_state:
@@ -134,6 +148,7 @@ def check(names: Sequence[str], filters: Any = DEFAULT_FILTERS, model: Any = Non
     With a dask.distributed client, chunks of task_size names run on its workers
     (spool: as in :func:`generate`; names may then be any iterable, read as the run goes).
     """
+    check_run_options(filter_options, client, task_size)
     if client is not None:
         from chemgen.generation.cluster import TASK_SIZE, check_on
 

@@ -70,7 +70,10 @@ def validate_names(names: Sequence[str], what: str = "training names") -> list[s
     """Names as a list of non-empty strings without newlines; ConfigError otherwise."""
     if isinstance(names, str):
         raise ConfigError(f"{what} must be a list of names, not one string")
-    out = list(names)
+    try:
+        out = list(names)
+    except TypeError:
+        raise ConfigError(f"{what} must be a list of names, not {type(names).__name__}") from None
     for index, name in enumerate(out):
         if not isinstance(name, str) or not name or "\n" in name:
             raise ConfigError(f"{what}: item {index} ({name!r}) is not a non-empty one-line name")

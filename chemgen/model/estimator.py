@@ -37,7 +37,10 @@ class CharRNN:
     stored as given and checked by ``fit``.
     """
 
-    def __init__(self, **settings: Any):
+    def __init__(self, *args: Any, **settings: Any):
+        if args:
+            raise ConfigError(f"CharRNN takes its settings by name, e.g. CharRNN(cell='gru', hidden_size=256), "
+                              f"not {args[0]!r}")
         unknown = sorted(set(settings) - set(setting_names()))
         if unknown:
             raise ConfigError(f"unknown CharRNN setting {unknown[0]!r} (settings: {', '.join(setting_names())})")
@@ -87,6 +90,7 @@ class CharRNN:
         """
         from chemgen.model.train import TrainingInterrupted, fit
 
+        check_train_options(train_options)
         if verbose and train_options.get("log") is None:
             train_options["log"] = lambda line: print(line, file=sys.stderr, flush=True)
         model, config = self.model_config(), self.train_config()
@@ -111,6 +115,9 @@ class CharRNN:
         from chemgen.model.train import TrainingInterrupted, fit
 
         start = self._check_fitted()
+        check_train_options(train_options)
+        if settings is not None and not isinstance(settings, dict):
+            raise ConfigError(f"settings must be a dict such as {{'epochs': 40}}, not {settings!r}")
         config = fine_tuning({"random_state": self.random_state} | (settings or {}))  # the parent's seed, unless given
         model = ModelConfig(**ModelConfig.of(start, self.weight_init).as_dict()
                             | split_settings(settings or {})[0])  # a different architecture is refused by fit
@@ -184,6 +191,24 @@ CharRNN.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined
     [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default) for name, default in defaults().items()]
 )
+
+
+TRAIN_OPTIONS = {"checkpoint": "path", "checkpoint_every": "int", "resume": "path", "best_path": "path",
+                 "log": "callable"}  # what fit and fine_tune pass on to chemgen.model.train.fit
+
+
+def check_train_options(options: dict[str, Any]) -> None:
+    """ConfigError for an option fit does not take, or one of the wrong type."""
+    for key, value in options.items():
+        kind = TRAIN_OPTIONS.get(key)
+        if kind is None:
+            raise ConfigError(f"fit takes no option {key!r} (options: {', '.join(TRAIN_OPTIONS)})")
+        ok = ((value is None and kind != "int") or (kind == "path" and isinstance(value, (str, os.PathLike)) and str(value) != "")
+              or (kind == "int" and isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+              or (kind == "callable" and callable(value)))
+        if not ok:
+            wanted = {"path": "a file path", "int": "a non-negative integer", "callable": "a function"}[kind]
+            raise ConfigError(f"{key} must be {wanted}, not {value!r}")
 
 
 def file_sha256(path: str | os.PathLike) -> str:
