@@ -317,7 +317,8 @@ def _prepare_from(init: Learned, model: ModelConfig, config: TrainConfig, train_
     if new_chars:
         log(f"vocabulary grown by {len(new_chars)} new character(s) {''.join(new_chars)!r}: their weights start "
             f"fresh, the rest are the starting model's")
-    fingerprint = np.union1d(init.fingerprint, modelfile.name_hashes(train_names)).astype(np.uint64)
+    # known to the fine-tuned model: the parent's names and every name of the series, held-out ones included
+    fingerprint = np.union1d(init.fingerprint, modelfile.name_hashes(train_names + valid_names)).astype(np.uint64)
     learned = Learned(net, params, vocab, fingerprint)
     return Run(model, config, learned, _copy(params), {"n_train": len(train_names), "n_valid": len(valid_names)},
                rng, make_optimizer(config.optimizer, config.learning_rate))
