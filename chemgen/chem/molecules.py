@@ -126,6 +126,27 @@ def smiles_of(mol: Optional[Mol]) -> Optional[str]:
             return None
 
 
+PARENT_RULE = "largest fragment, uncharged"  # how a salt or solvate becomes the molecule that is named
+
+
+def parent_smiles(smiles: str) -> str:
+    """The parent of a salt, solvate or charged form (RDKit's rdMolStandardize: largest fragment, uncharged)
+    as canonical SMILES; ``smiles`` itself when it is one neutral component already or cannot be read
+    (so ``parent_smiles(s) != s`` says it was stripped)."""
+    mol = mol_from_smiles(smiles)
+    if mol is None or (len(Chem.GetMolFrags(mol)) == 1 and not any(a.GetFormalCharge() for a in mol.GetAtoms())):
+        return smiles
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    with quiet_rdkit():
+        try:
+            parent = rdMolStandardize.Uncharger().uncharge(rdMolStandardize.LargestFragmentChooser().choose(mol))
+        except Exception:  # RDKit raises several unrelated types; the molecule is then named as given
+            return smiles
+    out = smiles_of(parent)
+    return smiles if out is None or out == smiles_of(mol) else out
+
+
 def inchikey_of(mol: Optional[Mol]) -> Optional[str]:
     """Standard InChIKey, or ``None`` when there is no Mol or InChI cannot be made."""
     if mol is None:
