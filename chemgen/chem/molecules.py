@@ -17,6 +17,7 @@ from rdkit import Chem, RDLogger, rdBase
 from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdFingerprintGenerator, rdMolDescriptors
 
 from chemgen.errors import ConfigError
+from chemgen.io.names import quoted
 
 Mol = Chem.Mol
 
@@ -72,7 +73,7 @@ def parse_smiles(smiles: Any) -> tuple[Optional[Mol], str]:
     with quiet_rdkit():
         mol = Chem.MolFromSmiles(smiles.strip(), sanitize=False)
         if mol is None:
-            return None, f"unparsable SMILES {smiles.strip()!r}"
+            return None, f"unparsable SMILES {quoted(smiles.strip())}"
         problems = Chem.DetectChemistryProblems(mol)
         if problems:
             return None, problems[0].Message()
@@ -201,7 +202,8 @@ def property_selection(value: Any, what: str = "properties") -> tuple[str, ...]:
     names = {str(item).strip().lower() for item in items} - {""}
     unknown = sorted(names - set(PROPERTY_CHOICES))
     if unknown:
-        raise ConfigError(f"{what}: unknown property {unknown[0]!r} (known: all, none, {', '.join(PROPERTY_CHOICES)})")
+        raise ConfigError(f"{what}: unknown property {quoted(unknown[0])} "
+                          f"(known: all, none, {', '.join(PROPERTY_CHOICES)})")
     return tuple(name for name in PROPERTY_CHOICES if name in names)
 
 

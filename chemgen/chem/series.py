@@ -16,6 +16,7 @@ from chemgen.chem.namer import name_molecules
 from chemgen.chem.opsin import OpsinProcess
 from chemgen.chem.records import Record, input_format, read_records
 from chemgen.errors import ConfigError
+from chemgen.io.names import printable
 
 CHUNK = 500
 
@@ -77,5 +78,5 @@ def _keep(series: Series, name: str, smiles: Optional[str], title: str) -> None:
 
 
 def _problem(record: Record, reason: str) -> str:
-    what = f" ({record.smiles})" if record.smiles else ""
+    what = f" ({printable(record.smiles)})" if record.smiles else ""
     return f"record {record.number}{what}: {reason}"

@@ -14,6 +14,7 @@ from chemgen.cli.common import (
     properties_option,
 )
 from chemgen.errors import ChemgenError
+from chemgen.io.names import quoted
 
 IMAGE_STRUCTURES = 24  # structures drawn by --image
 
@@ -122,8 +123,7 @@ def run_filter(args) -> int:
     chunks = check_stream(names, filters=args.filters, model=args.model, filter_options=filter_options(args),
                           stats=results.filter_stats)
     written = writers.write_stream(_keep_for_image(chunks, results, args), args.output or sys.stdout, args.format)
-    if args.format in writers.FILE_FORMATS:
-        print(f"chemgen: wrote {written} structures to {args.output}", file=sys.stderr)
+    report_written(written, results.tried, args)
     if args.image:
         write_image(results, args.image)
     rates = ", ".join(f"{name} {s.passed}/{s.seen}" for name, s in results.filter_stats.items())
@@ -152,7 +152,7 @@ def prepare_output(args, inputs: dict) -> None:
     if args.format in FILE_FORMATS and not args.output:
         raise ChemgenError(f"--format {args.format} writes a file: give --output FILE.{args.format}")
     if args.image and not args.image.lower().endswith(tuple(f".{f}" for f in IMAGE_FORMATS)):
-        raise ChemgenError(f"--image must end in .png or .svg, not {args.image!r}")
+        raise ChemgenError(f"--image must end in .png or .svg, not {quoted(args.image)}")
     for path, what in ((args.output, "--output"), (args.image, "--image")):
         if path:
             check_writable(path, what)
@@ -164,10 +164,18 @@ def write_results(results, args) -> None:
     from chemgen.output import writers
 
     written = writers.write(results, args.output or sys.stdout, args.format)
-    if args.format in writers.FILE_FORMATS:
-        print(f"chemgen: wrote {written} structures to {args.output}", file=sys.stderr)
+    report_written(written, len(results), args)
     if args.image:
         write_image(results, args.image)
+
+
+def report_written(written: int, total: int, args) -> None:
+    """What a file format wrote: structures for SDF (saying how many had none), rows for a page."""
+    if args.format == "sdf":
+        left = f" ({total - written} without a structure left out)" if total > written else ""
+        print(f"chemgen: wrote {written} structures to {args.output}{left}", file=sys.stderr)
+    elif args.output and args.format == "html":
+        print(f"chemgen: wrote {written} rows to {args.output}", file=sys.stderr)
 
 
 def write_image(results, path: str) -> None:
@@ -216,6 +224,9 @@ def add_filters(sub) -> None:
 def run_filters(args) -> int:
     from chemgen.filters import discover_filters, filter_status
 
-    for name, entry in sorted(discover_filters().items()):
-        print(f"{name:<10} {entry.source:<28} {filter_status(entry)}")
+    entries = sorted(discover_filters().items())
+    name_width = max((len(name) for name, _ in entries), default=0)
+    source_width = max((len(entry.source) for _, entry in entries), default=0)
+    for name, entry in entries:
+        print(f"{name:<{name_width}}  {entry.source:<{source_width}}  {filter_status(entry)}")
     return 0

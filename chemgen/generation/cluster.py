@@ -49,6 +49,7 @@ from chemgen.filters.loading import discover_filters, find_entry, parse_spec, sp
 from chemgen.filters.stage import DEFAULT_FILTERS, run_filter
 from chemgen.generation.collector import Collector, SpooledResults, SpoolStore
 from chemgen.generation.core import generate_shard, to_candidates
+from chemgen.io.names import quoted
 from chemgen.io.progress import progress_bar
 from chemgen.model.config import SamplingConfig
 from chemgen.model.estimator import CharRNN
@@ -309,7 +310,7 @@ def generate_on(client: Any, n: int, model: CharRNN, filters: Any, sampling: Sam
     docstring for the rules)."""
     require_dask()
     if not isinstance(task_size, int) or task_size < 1:
-        raise ConfigError(f"task_size must be a positive integer, not {task_size!r}")
+        raise ConfigError(f"task_size must be a positive integer, not {quoted(task_size)}")
     n_tasks = math.ceil(max_tries / task_size) if n > 0 else 0
     entropy = int(np.random.SeedSequence(seed).entropy)
     collector = Collector(dedupe, store=SpoolStore())

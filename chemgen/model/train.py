@@ -34,7 +34,7 @@ from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, make_optimizer
 from chemgen.model.sample import draw_names
 from chemgen.model.score import batch_rows
-from chemgen.model.threads import one_blas_thread, sum_parts
+from chemgen.model.threads import one_blas_thread, sum_parts, warn_above_cores
 from chemgen.model.vocab import Vocab, batch_from_codes
 
 EVAL_BATCH = 1024
@@ -178,6 +178,7 @@ class ThreadParts:
     def __init__(self, parts: int):
         from concurrent.futures import ThreadPoolExecutor
 
+        warn_above_cores(parts)
         self.parts = parts
         self.executor = ThreadPoolExecutor(parts, initializer=one_blas_thread)
         self.spaces = [Workspace() for _ in range(parts)]

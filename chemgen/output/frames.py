@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from chemgen.chem import molecules as chem
 from chemgen.errors import ChemgenError, ConfigError
+from chemgen.io.names import printable, quoted
 from chemgen.output.writers import field_names, to_record
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ def require(module: str, purpose: str) -> ModuleType:
 def candidate_list(cands: Any) -> list["Candidate"]:
     """cands as a list of Candidates (results, or any list of them); ConfigError naming the first that is not."""
     from chemgen.filters import Candidate
-    from chemgen.io.names import printable
 
     if isinstance(cands, (str, bytes)) or not hasattr(cands, "__iter__"):
         raise ConfigError(f"to_frame needs a list of candidates (chemgen.generate or check results), "
@@ -41,7 +41,7 @@ def candidate_list(cands: Any) -> list["Candidate"]:
     cands = list(cands)
     for index, cand in enumerate(cands):
         if not isinstance(cand, Candidate):
-            raise ConfigError(f"to_frame: item {index} ({printable(repr(cand), 40)}) is not a Candidate "
+            raise ConfigError(f"to_frame: item {index} ({quoted(cand, 40)}) is not a Candidate "
                               f"(chemgen.check(names) makes candidates of names)")
     return cands
 
@@ -55,8 +55,8 @@ def to_frame(cands: Sequence[Candidate], mols: bool = False, mol_column: str = "
     """
     cands = candidate_list(cands)
     if not isinstance(mols, bool) or not isinstance(mol_column, str) or not mol_column:
-        raise ConfigError(f"to_frame: mols is True or False and mol_column a column name, not {mols!r} and "
-                          f"{mol_column!r}")
+        raise ConfigError(f"to_frame: mols is True or False and mol_column a column name, not {quoted(mols)} and "
+                          f"{quoted(mol_column)}")
     pd = require("pandas", "a DataFrame of candidates")
     fields = field_names(cands)
     records = [to_record(cand, rank) for rank, cand in enumerate(cands, 1)]
