@@ -122,13 +122,14 @@ class CharRNN:
         config = fine_tuning({"random_state": self.random_state} | (settings or {}))  # the parent's seed, unless given
         model = ModelConfig(**ModelConfig.of(start, self.weight_init).as_dict()
                             | split_settings(settings or {})[0])  # a different architecture is refused by fit
-        self.set_params(**config.as_dict())
         parent = getattr(self, "source_", {"model": "a model fitted in this session"})
         try:
             result = fit(model, config, names, valid_names, init=start, **train_options)
         except TrainingInterrupted as stop:
+            self.set_params(**config.as_dict())
             self._adopt(stop.result, parent)
             raise
+        self.set_params(**config.as_dict())  # only now: a refused run leaves the model as it was
         self._adopt(result, parent)
         return self
 

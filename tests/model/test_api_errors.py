@@ -161,3 +161,12 @@ def test_fit_verbose_prints_progress_lines(corpus, capsys):
 def test_a_batch_far_above_the_names_warns(corpus):
     with pytest.warns(chemgen.errors.ChemgenWarning, match="far above the 4 training names"):
         CharRNN(hidden_size=8, steps=1, batch_size=64, n_print=0, valid_fraction=0.0).fit(corpus[:4])
+
+
+def test_a_refused_fine_tuning_leaves_the_model_as_it_was(tiny_model_path):
+    model = CharRNN.load(tiny_model_path)
+    before = model.get_params()
+    for call in (lambda: model.fine_tune(None), lambda: model.fine_tune(["ethane"], settings={"hidden_size": 8})):
+        with pytest.raises(ConfigError):
+            call()
+        assert model.get_params() == before
