@@ -7,7 +7,9 @@ with one OPSIN process and saves it (gzip JSON, atomically) under the cache
 folder. The cache is valid only for the settings it was made with
 (``settings.json``: the namer and its version, OPSIN's jar, the chunk size,
 whatever the caller adds such as the corpus's digest); other settings start it
-afresh. A molecule is dropped, under the first reason that applies, when RDKit
+afresh. A salt, solvate or charged form is named as its parent (largest
+fragment, uncharged: chemgen.chem.molecules.parent_smiles), and its row keeps
+the parent's SMILES. A molecule is dropped, under the first reason that applies, when RDKit
 cannot read it, the namer fails or takes too long, the name has a character
 outside the alphabet (when one is given), OPSIN cannot parse the name, or
 OPSIN reads it back to another structure (standard InChIKeys compared).
@@ -52,20 +54,24 @@ def _on_alarm(signum, frame):
     raise TimeoutError()
 
 
-def name_chunk(smiles: Sequence[str]) -> list[tuple[str, str, str]]:
-    """``(name, source InChIKey, "")`` per SMILES, or ``("", "", reason)``; runs in a worker."""
+def name_chunk(smiles: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    """``(name, InChIKey, "", parent)`` per SMILES, or ``("", "", reason, parent)``, where ``parent`` is the
+    SMILES named (its parent when the molecule is a salt or charged form); runs in a worker."""
     from openclatura import name_smiles
     from rdkit import Chem
+
+    from chemgen.chem.molecules import parent_smiles
 
     timed = hasattr(signal, "SIGALRM") and _in_main_thread()
     if timed:
         signal.signal(signal.SIGALRM, _on_alarm)
     out = []
-    for smi in smiles:
+    for given in smiles:
+        smi = parent_smiles(given) if given else given
         mol = Chem.MolFromSmiles(smi) if smi else None
         key = Chem.MolToInchiKey(mol) if mol is not None else ""
         if not key:
-            out.append(("", "", R_SMILES))
+            out.append(("", "", R_SMILES, smi))
             continue
         if timed:
             signal.alarm(NAME_SECONDS)
@@ -80,7 +86,7 @@ def name_chunk(smiles: Sequence[str]) -> list[tuple[str, str, str]]:
         finally:
             if timed:
                 signal.alarm(0)
-        out.append((" ".join(name.split()), key, reason))
+        out.append((" ".join(name.split()), key, reason, smi))
     return out
 
 
@@ -93,11 +99,12 @@ def _in_main_thread() -> bool:
 # ---------------------------------------------------------------- this process: checking with OPSIN
 
 
-def check_chunk(named: Sequence[tuple[str, str, str]], opsin: Any, alphabet: Optional[set[str]] = None) -> list[str]:
-    """The reason each named molecule is dropped, "" when its name round-trips through OPSIN."""
+def check_chunk(named: Sequence[tuple[str, ...]], opsin: Any, alphabet: Optional[set[str]] = None) -> list[str]:
+    """The reason each named molecule is dropped, "" when its name round-trips through OPSIN
+    (``named``: name_chunk's rows, name, InChIKey and reason first)."""
     from rdkit import Chem
 
-    reasons = [r or ("" if alphabet is None or set(n) <= alphabet else R_ALPHABET) for n, _, r in named]
+    reasons = [r or ("" if alphabet is None or set(n) <= alphabet else R_ALPHABET) for n, _, r, *_ in named]
     todo = [i for i, r in enumerate(reasons) if not r]
     for i, result in zip(todo, opsin.parse([named[i][0] for i in todo])):
         if result.smiles is None:
@@ -117,11 +124,12 @@ def namer_settings() -> dict[str, Any]:
     """What names depend on: the namer and its version, OPSIN's jar, the chunk size."""
     import openclatura
 
+    from chemgen.chem.molecules import PARENT_RULE
     from chemgen.chem.opsin import find_jar
 
     jar = find_jar()
     return {"namer": f"openclatura {getattr(openclatura, '__version__', '')}".strip(),
-            "opsin_jar": jar.name if jar else "", "chunk": CHUNK}
+            "opsin_jar": jar.name if jar else "", "chunk": CHUNK, "parent": PARENT_RULE}
 
 
 class ChunkStore:
@@ -208,7 +216,7 @@ def walk(kind: str, smiles: Sequence[str], order: Sequence[int], store: ChunkSto
             batch = chunk_smiles(number)
             named = namers.result(pending.pop(number) if number in pending else namers.submit(batch))
             reasons = check_chunk(named, opsin, alphabet)
-            rows = [[s, n if not r else "", r] for s, (n, _, _), r in zip(batch, named, reasons)]
+            rows = [[p, n if not r else "", r] for (n, _, _, p), r in zip(named, reasons)]
             store.save(kind, number, rows)
         on_chunk(number, n_chunks, cached)
         yield from (tuple(row) for row in rows)
@@ -225,14 +233,19 @@ class NamedCorpus:
     looked: int = 0
     dropped: Counter = field(default_factory=Counter)
     cached: int = 0  # molecules whose chunk came from the cache
+    stripped: int = 0  # names given to a salt's or charged form's parent
     seconds: float = 0.0
 
     def summary(self) -> str:
-        """One line: kept of looked at, the rate, the cache, and each reason for a drop."""
+        """One line: kept of looked at, the rate, the cache, salts named as their parent, each reason for a drop."""
+        from chemgen.chem.molecules import PARENT_RULE
+
         rate = (self.looked - self.cached) / self.seconds if self.seconds and self.looked > self.cached else 0.0
         line = (f"named {len(self.names):,} of {self.looked:,} molecules in {self.seconds:.0f} s"
                 + (f" ({self.cached:,} from the cache)" if self.cached else "")
-                + (f", {rate:.0f} molecules/s" if rate else ""))
+                + (f", {rate:.0f} molecules/s" if rate else "")
+                + (f"; {self.stripped:,} salts or charged forms named as their parent ({PARENT_RULE})"
+                   if self.stripped else ""))
         if self.dropped:
             line += "; dropped: " + ", ".join(f"{reason} {n:,}" for reason, n in self.dropped.most_common())
         return line
@@ -275,12 +288,14 @@ def name_corpus(smiles: Sequence[str], cache: Path, workers: Optional[int] = Non
 
     try:
         with OpsinProcess() as opsin:
-            for _, name, reason in walk("corpus", smiles, range(len(smiles)), store, namers, len(smiles), opsin,
-                                        on_chunk=on_chunk):
+            rows = walk("corpus", smiles, range(len(smiles)), store, namers, len(smiles), opsin, on_chunk=on_chunk)
+            for given, (named_smiles, name, reason) in zip(smiles, rows):
                 corpus.looked += 1
                 if reason:
                     corpus.dropped[reason] += 1
-                elif name not in seen:
+                    continue
+                corpus.stripped += named_smiles != given
+                if name not in seen:
                     seen.add(name)
                     corpus.names.append(name)
     finally:

@@ -15,6 +15,7 @@ from typing import Iterable, Optional
 
 from chemgen.errors import FilterError
 from chemgen.io.atomic import atomic_open
+from chemgen.io.names import quoted
 
 DEFAULT_INDEX = Path(__file__).resolve().parent / "data" / "known_compounds.tsv.gz"
 HEADER = ("name", "inchikey", "smiles")
@@ -124,7 +125,7 @@ def write_index(rows: Iterable[tuple[str, str, str]], path: Path | str) -> int:
         for name, inchikey, smiles in rows:
             fields = (normalize_name(name), (inchikey or "").strip(), (smiles or "").strip())
             if any("\t" in f or "\n" in f for f in fields):
-                raise FilterError(f"tab or newline inside an index field: {name!r}")
+                raise FilterError(f"tab or newline inside an index field: {quoted(name)}")
             out.write("\t".join(fields) + "\n")
             count += 1
     return count

@@ -17,6 +17,7 @@ from rdkit import Chem, RDLogger, rdBase
 from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdFingerprintGenerator, rdMolDescriptors
 
 from chemgen.errors import ConfigError
+from chemgen.io.names import quoted
 
 Mol = Chem.Mol
 
@@ -72,7 +73,7 @@ def parse_smiles(smiles: Any) -> tuple[Optional[Mol], str]:
     with quiet_rdkit():
         mol = Chem.MolFromSmiles(smiles.strip(), sanitize=False)
         if mol is None:
-            return None, f"unparsable SMILES {smiles.strip()!r}"
+            return None, f"unparsable SMILES {quoted(smiles.strip())}"
         problems = Chem.DetectChemistryProblems(mol)
         if problems:
             return None, problems[0].Message()
@@ -124,6 +125,27 @@ def smiles_of(mol: Optional[Mol]) -> Optional[str]:
             return Chem.MolToSmiles(mol) or None
         except Exception:
             return None
+
+
+PARENT_RULE = "largest fragment, uncharged"  # how a salt or solvate becomes the molecule that is named
+
+
+def parent_smiles(smiles: str) -> str:
+    """The parent of a salt, solvate or charged form (RDKit's rdMolStandardize: largest fragment, uncharged)
+    as canonical SMILES; ``smiles`` itself when it is one neutral component already or cannot be read
+    (so ``parent_smiles(s) != s`` says it was stripped)."""
+    mol = mol_from_smiles(smiles)
+    if mol is None or (len(Chem.GetMolFrags(mol)) == 1 and not any(a.GetFormalCharge() for a in mol.GetAtoms())):
+        return smiles
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    with quiet_rdkit():
+        try:
+            parent = rdMolStandardize.Uncharger().uncharge(rdMolStandardize.LargestFragmentChooser().choose(mol))
+        except Exception:  # RDKit raises several unrelated types; the molecule is then named as given
+            return smiles
+    out = smiles_of(parent)
+    return smiles if out is None or out == smiles_of(mol) else out
 
 
 def inchikey_of(mol: Optional[Mol]) -> Optional[str]:
@@ -180,7 +202,8 @@ def property_selection(value: Any, what: str = "properties") -> tuple[str, ...]:
     names = {str(item).strip().lower() for item in items} - {""}
     unknown = sorted(names - set(PROPERTY_CHOICES))
     if unknown:
-        raise ConfigError(f"{what}: unknown property {unknown[0]!r} (known: all, none, {', '.join(PROPERTY_CHOICES)})")
+        raise ConfigError(f"{what}: unknown property {quoted(unknown[0])} "
+                          f"(known: all, none, {', '.join(PROPERTY_CHOICES)})")
     return tuple(name for name in PROPERTY_CHOICES if name in names)
 
 

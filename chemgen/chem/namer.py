@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 
 from chemgen.chem.molecules import inchikey_of, parse_smiles, quiet_rdkit
 from chemgen.chem.opsin import OpsinProcess
+from chemgen.io.names import quoted
 
 NAMER = "openclatura"
 
@@ -51,7 +52,7 @@ def name_molecules(smiles: Sequence[str], opsin: OpsinProcess) -> list[Named]:
     todo = [i for i, name in enumerate(names) if name]
     for i, result in zip(todo, opsin.parse([names[i] for i in todo])):
         if result.smiles is None:
-            reasons[i] = f"OPSIN cannot read the name {names[i]!r} back: {result.reason}"
+            reasons[i] = f"OPSIN cannot read the name {quoted(names[i])} back: {result.reason}"
         elif inchikey_of(parse_smiles(result.smiles)[0]) != keys[i]:
-            reasons[i] = f"OPSIN reads the name {names[i]!r} back to another structure"
+            reasons[i] = f"OPSIN reads the name {quoted(names[i])} back to another structure"
     return [Named(smi, name if not reason else None, reason) for smi, name, reason in zip(smiles, names, reasons)]

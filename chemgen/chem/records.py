@@ -8,12 +8,13 @@ from the extension unless given (``--input-format``).
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
 from chemgen.errors import ConfigError
-from chemgen.io.names import iter_names
+from chemgen.io.names import iter_names, not_a_file, quoted
 
 INPUT_FORMATS = ("txt", "smi", "csv", "tsv", "sdf")
 EXTENSIONS = {".txt": "txt", ".smi": "smi", ".smiles": "smi", ".csv": "csv", ".tsv": "tsv", ".sdf": "sdf",
@@ -36,7 +37,7 @@ def input_format(path: str, given: Optional[str] = None) -> str:
     """The format named (``--input-format``) or the one the extension implies; anything else reads names."""
     if given is not None:
         if given not in INPUT_FORMATS:
-            raise ConfigError(f"input format must be one of {', '.join(INPUT_FORMATS)}, not {given!r}")
+            raise ConfigError(f"input format must be one of {', '.join(INPUT_FORMATS)}, not {quoted(given)}")
         return given
     if path == "-":
         return "txt"
@@ -46,9 +47,8 @@ def input_format(path: str, given: Optional[str] = None) -> str:
 
 def read_records(path: str, fmt: str) -> Iterator[Record]:
     """Every record of the file in the given format."""
-    if fmt != "txt" and path != "-" and not Path(path).is_file():
-        what = "is a directory, not a file" if Path(path).is_dir() else "does not exist"
-        raise ConfigError(f"input file {path!r} {what}")
+    if fmt != "txt" and path != "-" and not_a_file(path):
+        raise ConfigError(f"input file {path!r} {not_a_file(path)}")
     readers = {"txt": _names, "smi": _smiles_lines, "csv": _table, "tsv": _table, "sdf": _sdf}
     return readers[fmt](path, fmt)
 
@@ -77,7 +77,7 @@ def _table(path: str, fmt: str) -> Iterator[Record]:
     import gzip
 
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:  # -sig: a BOM dropped
         reader = csv.DictReader(handle, delimiter="\t" if fmt == "tsv" else ",")
         header = reader.fieldnames or []
         smiles_col, name_col = _column(header, SMILES_COLUMNS), _column(header, NAME_COLUMNS)
@@ -101,8 +101,15 @@ def _sdf(path: str, fmt: str) -> Iterator[Record]:
 
     from chemgen.chem.molecules import quiet_rdkit, smiles_of
 
+    if path == "-":
+        raise ConfigError("SDF is read from a file, not from standard input: give the file's path")
+    if os.path.getsize(path) == 0:
+        raise ConfigError(f"{path}: the SDF file is empty (no records)")
     with quiet_rdkit():
-        supplier = Chem.SDMolSupplier(str(path))
+        try:
+            supplier = Chem.SDMolSupplier(str(path))
+        except (OSError, RuntimeError) as exc:  # RDKit's "File error: Invalid input file"
+            raise ConfigError(f"{path}: RDKit cannot open it as an SDF file ({str(exc).strip() or 'no reason'})")
         for number, mol in enumerate(supplier, start=1):
             if mol is None:
                 yield Record(number, problem="RDKit cannot read this SDF record")

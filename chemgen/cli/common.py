@@ -7,6 +7,8 @@ import sys
 import typing
 from typing import Any, Optional, Sequence
 
+from chemgen.io.names import quoted
+
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -51,7 +53,7 @@ def config_flag_type(name: str, field_type: Any, check) -> Any:
         try:
             value = int(text) if field_type in (int, Optional[int]) else float(text) if field_type is float else text
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} needs a number, not {text!r}") from None
+            raise argparse.ArgumentTypeError(f"{name} needs a number, not {quoted(text)}") from None
         message = check(name, value)
         if message:
             raise argparse.ArgumentTypeError(message)

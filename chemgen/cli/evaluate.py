@@ -32,11 +32,13 @@ def add_evaluate(sub) -> None:
 
 def run_evaluate(args) -> int:
     from chemgen.evaluation.evaluate import evaluate_checked, format_table
-    from chemgen.io.atomic import check_writable
+    from chemgen.io.atomic import check_distinct, check_writable
     from chemgen.io.names import read_training_names
     from chemgen.model.config import SamplingConfig
-    from chemgen.model.estimator import load
+    from chemgen.model.estimator import load, resolve_model
 
+    check_distinct({"--model": resolve_model(args.model), "--reference": args.reference, "--train": args.train},
+                   {"--json": args.json_out, "--report": getattr(args, "report", None)}, stdout=True)
     if args.json_out and args.json_out != "-":
         check_writable(args.json_out, "--json")
     report = getattr(args, "report", None)
@@ -85,12 +87,13 @@ def add_report(sub) -> None:
 
 def run_report(args) -> int:
     from chemgen.evaluation.report import check_report_dependencies, write_model_report
-    from chemgen.io.atomic import check_writable
+    from chemgen.io.atomic import check_distinct, check_writable
     from chemgen.model.estimator import CharRNN, resolve_model
 
+    path = resolve_model(args.model)
+    check_distinct({"model": path}, {"--output": args.output})
     check_writable(args.output, "--output")
     check_report_dependencies()
-    path = resolve_model(args.model)
     write_model_report(args.output, CharRNN.load(path), str(path))
     print(f"chemgen: wrote the model report to {args.output}", file=sys.stderr)
     return 0

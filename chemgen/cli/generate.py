@@ -14,6 +14,7 @@ from chemgen.cli.common import (
     properties_option,
 )
 from chemgen.errors import ChemgenError
+from chemgen.io.names import quoted
 
 IMAGE_STRUCTURES = 24  # structures drawn by --image
 
@@ -67,8 +68,9 @@ def run_generate(args) -> int:
     from chemgen.generation.cluster import cluster_client
     from chemgen.generation.pipeline import generate
     from chemgen.model.config import SamplingConfig
+    from chemgen.model.estimator import resolve_model
 
-    prepare_output(args)
+    prepare_output(args, {"--model": resolve_model(args.model)})
     with cluster_client(args.workers, args.scheduler) as client:
         results = generate(n=args.n, model=args.model, filters=args.filters, seed=args.seed, rank_by=args.rank_by,
                            max_tries=args.max_tries, dedupe=not args.keep_duplicates,
@@ -102,9 +104,10 @@ def run_filter(args) -> int:
     from chemgen.generation.collector import Results
     from chemgen.generation.pipeline import check_stream
     from chemgen.io.names import iter_names
+    from chemgen.model.estimator import resolve_model
     from chemgen.output import writers
 
-    prepare_output(args)
+    prepare_output(args, {"names file": args.names, "--model": resolve_model(args.model) if args.model else None})
     if args.workers or args.scheduler:
         from chemgen.generation.cluster import cluster_client
         from chemgen.generation.pipeline import check
@@ -120,8 +123,7 @@ def run_filter(args) -> int:
     chunks = check_stream(names, filters=args.filters, model=args.model, filter_options=filter_options(args),
                           stats=results.filter_stats)
     written = writers.write_stream(_keep_for_image(chunks, results, args), args.output or sys.stdout, args.format)
-    if args.format in writers.FILE_FORMATS:
-        print(f"chemgen: wrote {written} structures to {args.output}", file=sys.stderr)
+    report_written(written, results.tried, args)
     if args.image:
         write_image(results, args.image)
     rates = ", ".join(f"{name} {s.passed}/{s.seen}" for name, s in results.filter_stats.items())
@@ -138,9 +140,9 @@ def _keep_for_image(chunks, results, args):
         yield chunk
 
 
-def prepare_output(args) -> None:
-    """Validate output options and paths before any work."""
-    from chemgen.io.atomic import check_writable
+def prepare_output(args, inputs: dict) -> None:
+    """Validate output options and paths before any work; no output may be an input (``inputs``: flag -> path)."""
+    from chemgen.io.atomic import check_distinct, check_writable
     from chemgen.output.writers import FILE_FORMATS, IMAGE_FORMATS
 
     if args.format is None and args.output and args.output.lower().endswith((".html", ".htm")):
@@ -150,10 +152,11 @@ def prepare_output(args) -> None:
     if args.format in FILE_FORMATS and not args.output:
         raise ChemgenError(f"--format {args.format} writes a file: give --output FILE.{args.format}")
     if args.image and not args.image.lower().endswith(tuple(f".{f}" for f in IMAGE_FORMATS)):
-        raise ChemgenError(f"--image must end in .png or .svg, not {args.image!r}")
+        raise ChemgenError(f"--image must end in .png or .svg, not {quoted(args.image)}")
     for path, what in ((args.output, "--output"), (args.image, "--image")):
         if path:
             check_writable(path, what)
+    check_distinct(inputs, {"--output": args.output, "--image": args.image}, stdout=not args.output)
     properties_option(args)  # a bad --properties is reported before any work
 
 
@@ -161,10 +164,18 @@ def write_results(results, args) -> None:
     from chemgen.output import writers
 
     written = writers.write(results, args.output or sys.stdout, args.format)
-    if args.format in writers.FILE_FORMATS:
-        print(f"chemgen: wrote {written} structures to {args.output}", file=sys.stderr)
+    report_written(written, len(results), args)
     if args.image:
         write_image(results, args.image)
+
+
+def report_written(written: int, total: int, args) -> None:
+    """What a file format wrote: structures for SDF (saying how many had none), rows for a page."""
+    if args.format == "sdf":
+        left = f" ({total - written} without a structure left out)" if total > written else ""
+        print(f"chemgen: wrote {written} structures to {args.output}{left}", file=sys.stderr)
+    elif args.output and args.format == "html":
+        print(f"chemgen: wrote {written} rows to {args.output}", file=sys.stderr)
 
 
 def write_image(results, path: str) -> None:
@@ -188,10 +199,12 @@ def add_score(sub) -> None:
 
 
 def run_score(args) -> int:
+    from chemgen.io.atomic import check_distinct
     from chemgen.io.names import iter_names, printable
-    from chemgen.model.estimator import load
+    from chemgen.model.estimator import load, resolve_model
     from chemgen.model.score import score_names
 
+    check_distinct({"names file": args.names, "--model": resolve_model(args.model)}, {}, stdout=True)
     model = load(args.model)
     names = (name for _, name in iter_names(args.names))  # opened now: a missing file is reported first
     out = sys.stdout
@@ -211,6 +224,9 @@ def add_filters(sub) -> None:
 def run_filters(args) -> int:
     from chemgen.filters import discover_filters, filter_status
 
-    for name, entry in sorted(discover_filters().items()):
-        print(f"{name:<10} {entry.source:<28} {filter_status(entry)}")
+    entries = sorted(discover_filters().items())
+    name_width = max((len(name) for name, _ in entries), default=0)
+    source_width = max((len(entry.source) for _, entry in entries), default=0)
+    for name, entry in entries:
+        print(f"{name:<{name_width}}  {entry.source:<{source_width}}  {filter_status(entry)}")
     return 0

@@ -108,16 +108,20 @@ def read_corpus(args) -> list[str]:
 
 def run_train(args) -> int:
     from chemgen.chem.analogs import AnalogConfig, with_analogs
-    from chemgen.io.atomic import check_writable
+    from chemgen.io.atomic import check_distinct, check_writable
     from chemgen.io.names import read_training_names
     from chemgen.model import modelfile
     from chemgen.model.config import ModelConfig, TrainConfig, resumed
-    from chemgen.model.estimator import CharRNN, load
+    from chemgen.model.estimator import CharRNN, load, resolve_model
     from chemgen.model.train import TrainingInterrupted
 
     ckpt = args.checkpoint or checkpoint_path(args.out)
     check_writable(args.out, "model file")
     check_writable(ckpt, "checkpoint")
+    check_distinct({"names file": args.names, "--valid": args.valid,
+                    "--init": resolve_model(args.init) if args.init else None},
+                   {"--out": args.out, "--checkpoint": ckpt})
+    check_distinct({"--resume": args.resume}, {"--out": args.out})  # the checkpoint resumed from is rewritten
     start = load(args.init) if args.init else None
     given = given_settings(args, ModelConfig) | given_settings(args, TrainConfig)
     settings = resumed(modelfile.read_npz(args.resume)[1].get("settings", {}), given) if args.resume else given

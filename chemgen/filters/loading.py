@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
 from chemgen.errors import ChemgenError, ConfigError, FilterError
+from chemgen.io.names import ECHO_CHARS, printable, quoted
 from chemgen.io.text import UnbalancedBrackets, split_outside_brackets
 
 ENTRY_POINT_GROUP = "chemgen.filters"
@@ -41,7 +42,7 @@ class FilterEntry:
             except Exception as exc:  # a broken plugin must not break chemgen
                 self.load_error = f"{type(exc).__name__}: {exc}"
         if self.factory is None:
-            raise FilterError(f"filter {self.name!r} from {self.source} failed to load: {self.load_error}")
+            raise FilterError(f"filter {quoted(self.name)} from {self.source} failed to load: {self.load_error}")
         return self.factory
 
 
@@ -50,6 +51,12 @@ _injected: dict[str, Callable[..., Any]] = {}
 
 def inject_filter(name: str, factory: Callable[..., Any]) -> None:
     """Register a filter factory without installing a package (tests, notebooks)."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w-]*", name):
+        raise FilterError(f"a filter's name is a word such as 'my_filter' (letters, digits, _ and -), "
+                          f"not {quoted(name)}")
+    if not callable(factory):
+        raise FilterError(f"filter {quoted(name)}: the factory must be callable (a class or function), "
+                          f"not {quoted(factory)}")
     _injected[name] = factory
 
 
@@ -89,33 +96,36 @@ def split_specs(text: str) -> list[str]:
     try:
         return split_outside_brackets(text, ",", strict=True)
     except UnbalancedBrackets as exc:
-        raise ConfigError(f"{exc} in filter list {text!r}") from None
+        raise ConfigError(f"{exc} in filter list {quoted(text)}") from None
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``"rdkit(mw=150:500,lipinski)"`` -> ``("rdkit", {"mw": "150:500", "lipinski": True})``."""
     match = _SPEC.match(spec)
     if not match:
-        raise ConfigError(f"malformed filter spec {spec!r} (expected name or name(key=value,...))")
+        raise ConfigError(f"malformed filter spec {quoted(spec)} (expected name or name(key=value,...))")
     name, body = match.group(1), match.group(2)
     options: dict[str, Any] = {}
     for item in split_specs(body or ""):
         key, sep, value = item.partition("=")
         key = key.strip()
         if not key.isidentifier():
-            raise ConfigError(f"malformed option {item!r} in filter spec {spec!r}")
+            raise ConfigError(f"malformed option {quoted(item)} in filter spec {quoted(spec)}")
         options[key] = value.strip() if sep else True
     return name, options
 
 
 def spec_list(specs: Any) -> list[Any]:
-    """Specs as a list: a comma-separated string, a list of specs or filter objects; None/"none" -> []."""
-    if specs is None:
-        return []
+    """Specs as a list: a comma-separated string, a list of specs or filter objects; "none" or [] -> [].
+
+    None is refused: it could mean the default filters as well as none."""
     if isinstance(specs, str):
         if not specs.strip():
             raise ConfigError("empty filter list: name filters, or 'none' for no filters")
         return [] if specs.strip().lower() == "none" else split_specs(specs)
+    if specs is None or isinstance(specs, (bytes, Mapping)) or not hasattr(specs, "__iter__"):
+        raise FilterError(f"filters are a spec such as 'opsin,rdkit', a list of specs or filter objects, or 'none' "
+                          f"for no filters; not {quoted(specs, 40)}")
     return list(specs)
 
 
@@ -144,7 +154,7 @@ def bind_options(name: str, factory: Callable[..., Any], options: Mapping[str, A
     unknown = sorted(set(options) - accepted) if accepted is not None else []
     if unknown:
         takes = ", ".join(sorted(accepted - {"self"})) or "none"
-        raise FilterError(f"filter {name!r} has no option {unknown[0]!r} (its options: {takes})")
+        raise FilterError(f"filter {quoted(name)} has no option {quoted(unknown[0])} (its options: {takes})")
     shared = {k: v for k, v in run_options.items() if accepted is None or k in accepted}
     return {**shared, **options}
 
@@ -154,7 +164,7 @@ def find_entry(name: str, installed: dict[str, FilterEntry]) -> FilterEntry:
     entry = installed.get(name)
     if entry is None:
         known = ", ".join(sorted(installed)) or "none"
-        raise FilterError(f"unknown filter {name!r}; installed filters: {known}")
+        raise FilterError(f"unknown filter {quoted(name)}; installed filters: {known}")
     return entry
 
 
@@ -162,7 +172,7 @@ def build_filter(spec: Any, installed: dict[str, FilterEntry], run_options: Mapp
     """One filter from a spec string (or a ready filter object); errors are one line."""
     if not isinstance(spec, str):
         if not callable(getattr(spec, "check", None)):
-            raise FilterError(f"not a filter: {spec!r} (give a spec string or an object with check())")
+            raise FilterError(f"not a filter: {quoted(spec)} (give a spec string or an object with check())")
         return spec
     name, options = parse_spec(spec)
     entry = find_entry(name, installed)
@@ -173,7 +183,8 @@ def build_filter(spec: Any, installed: dict[str, FilterEntry], run_options: Mapp
     except ChemgenError:
         raise
     except Exception as exc:  # the plugin's own bug: name the plugin, not the user's options
-        raise FilterError(f"filter {name!r} from {entry.source} failed to start: {type(exc).__name__}: {exc}") from None
+        raise FilterError(f"filter {quoted(name)} from {entry.source} failed to start: "
+                          f"{type(exc).__name__}: {printable(str(exc), 2 * ECHO_CHARS)}") from None
     if not getattr(instance, "name", None):
         instance.name = name
     return instance

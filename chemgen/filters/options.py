@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from chemgen.errors import ConfigError
+from chemgen.io.names import quoted
 
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0", "")
 
@@ -23,7 +24,7 @@ def parse_flag(filter_name: str, option: str, value: Any) -> bool:
     text = str(value).strip().lower()
     if text in TRUE_WORDS or text in FALSE_WORDS:
         return text in TRUE_WORDS
-    raise ConfigError(f"{filter_name}: option {option}={value!r} is a flag (give it bare, or true/false)")
+    raise ConfigError(f"{filter_name}: option {option}={quoted(value)} is a flag (give it bare, or true/false)")
 
 
 def parse_number(filter_name: str, option: str, value: Any, minimum: Optional[float] = None,
@@ -35,13 +36,13 @@ def parse_number(filter_name: str, option: str, value: Any, minimum: Optional[fl
         number = int(value) if integer else float(value)
     except (TypeError, ValueError):
         kind = "a whole number" if integer else "a number"
-        raise ConfigError(f"{filter_name}: option {option}={value!r} needs {kind}") from None
+        raise ConfigError(f"{filter_name}: option {option}={quoted(value)} needs {kind}") from None
     if not math.isfinite(number):
-        raise ConfigError(f"{filter_name}: option {option}={value!r} must be a finite number")
+        raise ConfigError(f"{filter_name}: option {option}={quoted(value)} must be a finite number")
     if minimum is not None and number < minimum:
-        raise ConfigError(f"{filter_name}: option {option}={value!r} must be at least {minimum:g}")
+        raise ConfigError(f"{filter_name}: option {option}={quoted(value)} must be at least {minimum:g}")
     if maximum is not None and number > maximum:
-        raise ConfigError(f"{filter_name}: option {option}={value!r} must be at most {maximum:g}")
+        raise ConfigError(f"{filter_name}: option {option}={quoted(value)} must be at most {maximum:g}")
     return number
 
 
@@ -49,7 +50,7 @@ def parse_seconds(filter_name: str, option: str, value: Any) -> float:
     """A positive number of seconds."""
     seconds = parse_number(filter_name, option, value, minimum=0)
     if seconds <= 0:
-        raise ConfigError(f"{filter_name}: option {option}={value!r} must be a positive number of seconds")
+        raise ConfigError(f"{filter_name}: option {option}={quoted(value)} must be a positive number of seconds")
     return seconds
 
 
@@ -60,10 +61,10 @@ def parse_range(filter_name: str, option: str, value: Any) -> tuple[Optional[flo
     elif isinstance(value, str) and value.count(":") == 1:
         ends = [part.strip() or None for part in value.split(":")]
     else:
-        raise ConfigError(f"{filter_name}: malformed range {option}={value!r} (expected LO:HI, LO: or :HI)")
+        raise ConfigError(f"{filter_name}: malformed range {option}={quoted(value)} (expected LO:HI, LO: or :HI)")
     low, high = (None if end is None else parse_number(filter_name, option, end) for end in ends)
     if low is not None and high is not None and low > high:
-        raise ConfigError(f"{filter_name}: empty range {option}={value!r} (low end above high end)")
+        raise ConfigError(f"{filter_name}: empty range {option}={quoted(value)} (low end above high end)")
     return low, high
 
 
@@ -71,7 +72,7 @@ def parse_choice(filter_name: str, option: str, value: Any, choices: Sequence[st
     """One of ``choices`` (case-insensitive)."""
     text = str(value).strip().lower()
     if text not in choices:
-        raise ConfigError(f"{filter_name}: option {option}={value!r} must be one of {', '.join(choices)}")
+        raise ConfigError(f"{filter_name}: option {option}={quoted(value)} must be one of {', '.join(choices)}")
     return text
 
 
@@ -82,5 +83,5 @@ def parse_path(filter_name: str, option: str, value: Any, must_exist: bool = Tru
     path = Path(str(value).strip()).expanduser()
     if must_exist and not path.is_file():
         what = "is a directory, not a file" if path.is_dir() else "does not exist"
-        raise ConfigError(f"{filter_name}: option {option}={value!r}: {path} {what}")
+        raise ConfigError(f"{filter_name}: option {option}={quoted(value)}: {path} {what}")
     return path

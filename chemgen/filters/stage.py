@@ -19,11 +19,12 @@ import threading
 import warnings
 from typing import Any, Mapping, Optional
 
-from chemgen.errors import ChemgenWarning, FilterError
+from chemgen.errors import ChemgenWarning, ConfigError, FilterError
 from chemgen.filters.contract import Candidate, FilterStats, Verdict
 from chemgen.filters.loading import FilterEntry, build_filter, discover_filters, spec_list
 
 DEFAULT_FILTERS = "opsin,rdkit"  # generate and filter use these unless told otherwise
+NEEDS_OPTIONS = "needs options"  # a filter that cannot start bare says "<name> needs options: ..." (a ConfigError)
 CHUNK = 128  # candidates per chunk when filters run side by side
 _END = object()  # what a lane passes on after its last chunk
 
@@ -232,7 +233,8 @@ def filter_status(entry: FilterEntry) -> str:
     except FilterError as exc:
         return f"cannot load: {entry.load_error}" if entry.load_error else f"cannot start: {exc}"
     except Exception as exc:  # a plugin's constructor failing is a status to show, not a crash
-        return f"cannot start: {exc}"
+        needs = str(exc).find(NEEDS_OPTIONS)  # a ConfigError saying "<name> needs options: ..." is no failure
+        return str(exc)[needs:] if isinstance(exc, ConfigError) and needs >= 0 else f"cannot start: {exc}"
     try:
         available = getattr(instance, "available", None)
         ok, why = available() if callable(available) else (True, "")

@@ -49,11 +49,13 @@ from chemgen.filters.loading import discover_filters, find_entry, parse_spec, sp
 from chemgen.filters.stage import DEFAULT_FILTERS, run_filter
 from chemgen.generation.collector import Collector, SpooledResults, SpoolStore
 from chemgen.generation.core import generate_shard, to_candidates
+from chemgen.io.names import quoted
 from chemgen.io.progress import progress_bar
 from chemgen.model.config import SamplingConfig
 from chemgen.model.estimator import CharRNN
 
 TASK_SIZE = 2000  # names per task
+SCHEDULER_TIMEOUT = 20.0  # seconds to reach a --scheduler and hear it answer as one
 SHARED_ENV = ("CHEMGEN_PUBCHEM_URL", "CHEMGEN_CACHE_DIR", "CHEMGEN_OFFLINE")  # the client's, for shared filters
 
 try:  # the optional extra: chemgen[dask]
@@ -88,8 +90,9 @@ def cluster_client(workers: Optional[int] = None, scheduler: Optional[str] = Non
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
+        check_scheduler(scheduler)
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT}s")
         except (OSError, TimeoutError) as exc:
             raise ChemgenError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         with client:
@@ -98,6 +101,43 @@ def cluster_client(workers: Optional[int] = None, scheduler: Optional[str] = Non
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
         yield client
+
+
+def check_scheduler(address: str) -> None:
+    """ChemgenError within SCHEDULER_TIMEOUT unless ``address`` answers Dask's identity call as a scheduler
+    (Dask's own client waits without end on a listener that never answers, and reads an HTTP reply as sizes)."""
+    import asyncio
+
+    from chemgen.io.names import printable
+
+    shown = printable(address, 80)
+    try:
+        kind = asyncio.run(asyncio.wait_for(_identity(address), SCHEDULER_TIMEOUT))
+    except ValueError as exc:
+        raise ChemgenError(f"--scheduler {shown}: not a Dask address ({printable(str(exc), 160)})") from None
+    except (asyncio.TimeoutError, TimeoutError):
+        raise ChemgenError(f"--scheduler {shown}: no Dask scheduler answered within {SCHEDULER_TIMEOUT:g} s "
+                           f"(is one listening there?)") from None
+    except OSError as exc:
+        raise ChemgenError(f"cannot reach the Dask scheduler at {shown}: {printable(str(exc), 160)}") from None
+    except Exception as exc:  # MemoryError, a decoding error: something else answered
+        raise ChemgenError(f"--scheduler {shown}: not a Dask scheduler (it answered something else: "
+                           f"{type(exc).__name__})") from None
+    if kind != "Scheduler":
+        raise ChemgenError(f"--scheduler {shown}: not a Dask scheduler (it says it is {printable(str(kind), 40)})")
+
+
+async def _identity(address: str) -> Any:
+    """The ``type`` a Dask server at ``address`` gives for itself."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=SCHEDULER_TIMEOUT)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        reply = await comm.read()
+    finally:
+        comm.abort()
+    return reply.get("type") if isinstance(reply, dict) else type(reply).__name__
 
 
 def task_seed(entropy: int, index: int) -> int:
@@ -270,7 +310,7 @@ def generate_on(client: Any, n: int, model: CharRNN, filters: Any, sampling: Sam
     docstring for the rules)."""
     require_dask()
     if not isinstance(task_size, int) or task_size < 1:
-        raise ConfigError(f"task_size must be a positive integer, not {task_size!r}")
+        raise ConfigError(f"task_size must be a positive integer, not {quoted(task_size)}")
     n_tasks = math.ceil(max_tries / task_size) if n > 0 else 0
     entropy = int(np.random.SeedSequence(seed).entropy)
     collector = Collector(dedupe, store=SpoolStore())

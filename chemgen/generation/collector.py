@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 from chemgen.errors import ConfigError
 from chemgen.filters.contract import Candidate, FilterStats
+from chemgen.io.names import quoted
 
 RANK_KEYS: dict[str, Callable[[Candidate], Optional[float]]] = {
     "logp": lambda c: c.logp,
@@ -31,8 +32,8 @@ RANK_KEYS: dict[str, Callable[[Candidate], Optional[float]]] = {
 
 
 def check_rank_by(rank_by: str) -> None:
-    if rank_by not in RANK_KEYS:
-        raise ConfigError(f"rank-by must be one of {', '.join(RANK_KEYS)}, not {rank_by!r}")
+    if not isinstance(rank_by, str) or rank_by not in RANK_KEYS:
+        raise ConfigError(f"rank-by must be one of {', '.join(RANK_KEYS)}, not {quoted(rank_by)}")
 
 
 def rank(candidates: Iterable[Candidate], rank_by: str = "logp") -> list[Candidate]:

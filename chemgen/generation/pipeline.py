@@ -16,7 +16,7 @@ from chemgen.errors import ConfigError
 from chemgen.filters import DEFAULT_FILTERS, Candidate, FilterStage, FilterStats
 from chemgen.generation.collector import Collector, Results, SpooledResults, check_rank_by
 from chemgen.generation.core import default_max_tries, model_of, survivor_batches, to_candidates
-from chemgen.io.names import name_list
+from chemgen.io.names import name_list, quoted
 from chemgen.io.progress import progress_bar
 from chemgen.model.config import DEFAULT_MODEL
 from chemgen.model.estimator import CharRNN
@@ -63,15 +63,18 @@ def generate(
     """
     label = model_label(model)
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ConfigError(f"n must be a non-negative integer, not {n!r}")
+        raise ConfigError(f"n must be a non-negative integer, not {quoted(n)}")
     if n > MAX_N:
         raise ConfigError(f"n = {n:,} is more than one run holds: at most {MAX_N:,} candidates, since every "
                           f"candidate is kept in memory (about 2 KB each, 2 GB at the bound) to be deduplicated "
                           f"and ranked; run several times with different seeds")
     if max_tries is not None and (not isinstance(max_tries, int) or isinstance(max_tries, bool) or max_tries < 1):
-        raise ConfigError(f"max_tries must be a positive integer, not {max_tries!r}")
+        raise ConfigError(f"max_tries must be a positive integer, not {quoted(max_tries)}")
     seed = _one_seed(seed, random_state)
     check_rank_by(rank_by)
+    if not isinstance(dedupe, bool):
+        raise ConfigError(f"dedupe must be True or False, not {quoted(dedupe)}")
+    check_run_options(filter_options, client, task_size)
     model = model_of(model)
     sampling = check_sampling_options(model._check_fitted(), n, random_state=seed, temperature=temperature,
                                       top_k=top_k, prefix=prefix, max_length=max_length, grammar=grammar,
@@ -118,10 +121,21 @@ def filters_label(filters: Any) -> str:
     return ",".join(f if isinstance(f, str) else str(getattr(f, "name", f)) for f in filters)
 
 
+def check_run_options(filter_options: Any, client: Any, task_size: Any) -> None:
+    """ConfigError unless filter_options is a mapping (or None), client a Dask client (or None) and task_size
+    a positive integer (or None)."""
+    if filter_options is not None and not isinstance(filter_options, Mapping):
+        raise ConfigError(f"filter_options must be a dict such as {{'offline': True}}, not {quoted(filter_options)}")
+    if client is not None and not all(hasattr(client, a) for a in ("submit", "register_plugin")):
+        raise ConfigError(f"client must be a dask.distributed Client, not {quoted(client)}")
+    if task_size is not None and (not isinstance(task_size, int) or isinstance(task_size, bool) or task_size < 1):
+        raise ConfigError(f"task_size must be a positive integer, not {quoted(task_size)}")
+
+
 def _one_seed(seed: Optional[int], random_state: Optional[int]) -> Optional[int]:
     """The sampling seed, given as seed= or random_state= (not both, unless equal)."""
     if seed is not None and random_state is not None and seed != random_state:
-        raise ConfigError(f"give seed or random_state, not both ({seed!r} and {random_state!r})")
+        raise ConfigError(f"give seed or random_state, not both ({quoted(seed)} and {quoted(random_state)})")
     return seed if seed is not None else random_state
 
 
@@ -134,6 +148,7 @@ def check(names: Sequence[str], filters: Any = DEFAULT_FILTERS, model: Any = Non
     With a dask.distributed client, chunks of task_size names run on its workers
     (spool: as in :func:`generate`; names may then be any iterable, read as the run goes).
     """
+    check_run_options(filter_options, client, task_size)
     if client is not None:
         from chemgen.generation.cluster import TASK_SIZE, check_on
 

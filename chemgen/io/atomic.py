@@ -14,7 +14,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Optional, Union
+from typing import IO, Any, Iterable, Iterator, Mapping, Optional, Union
 
 from chemgen.errors import ChemgenError, ConfigError
 
@@ -35,6 +35,56 @@ def check_writable(path: PathLike, what: str = "output") -> None:
         raise ConfigError(f"cannot write {what} {path}: no such directory {parent}")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ConfigError(f"cannot write {what} {path}: directory {parent} is not writable")
+
+
+def check_distinct(inputs: Mapping[str, Optional[PathLike]], outputs: Mapping[str, Optional[PathLike]],
+                   stdout: bool = False) -> None:
+    """ConfigError before any work if an output is one of the command's inputs or another of its outputs.
+
+    ``inputs`` and ``outputs`` map a flag (``--model``) to its path (None, '' and '-' are skipped);
+    paths are compared after following symlinks (hard links too, where the file exists); devices and
+    FIFOs may be shared. ``stdout``: the command writes to standard output, which must not be an input.
+    """
+    seen: dict[Any, str] = {}
+    for flag, path in inputs.items():
+        key = _identity(path)
+        if key is not None:
+            seen.setdefault(key, f"{flag} {path} (an input)")
+    named = [(f"{flag} {path}", _identity(path)) for flag, path in outputs.items()]
+    if stdout:
+        named.append(("standard output", _stdout_identity()))
+    for where, key in named:
+        if key is None:
+            continue
+        if key in seen:
+            raise ConfigError(f"{where} is the same file as {seen[key]}: refusing to overwrite it")
+        seen[key] = f"{where} (another output)"
+
+
+def _identity(path: Optional[PathLike]) -> Any:
+    """What a path names, symlinks followed: (device, inode) of an existing file, else its real path;
+    None for nothing, '-', a device or a FIFO."""
+    if path is None or str(path) in ("", "-"):
+        return None
+    real = os.path.realpath(path)
+    try:
+        info = os.stat(real)
+    except OSError:
+        return real
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _stdout_identity() -> Any:
+    """(device, inode) of standard output when it is a regular file (``> file``), else None."""
+    import sys
+
+    try:
+        info = os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
 
 
 def _is_special(path: Path) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import asdict, field, fields
 from typing import Any, Callable, Optional, Sequence
 
 from chemgen.errors import ConfigError
+from chemgen.io.names import quoted
 
 Check = Callable[[str, Any], str]  # (setting name, value) -> "" or why the value is wrong
 
@@ -33,51 +34,52 @@ def _too_many(name: str, value: Any) -> str:
 def positive_int(name: str, value: Any) -> str:
     if _is_int(value) and value > MAX_COUNT:
         return _too_many(name, value)
-    return "" if _is_int(value) and value > 0 else f"{name} must be a positive integer, not {value!r}"
+    return "" if _is_int(value) and value > 0 else f"{name} must be a positive integer, not {quoted(value)}"
 
 
 def non_negative_int(name: str, value: Any) -> str:
     if _is_int(value) and value > MAX_COUNT:
         return _too_many(name, value)
-    return "" if _is_int(value) and value >= 0 else f"{name} must be a non-negative integer, not {value!r}"
+    return "" if _is_int(value) and value >= 0 else f"{name} must be a non-negative integer, not {quoted(value)}"
 
 
 def positive_number(name: str, value: Any) -> str:
-    return "" if _is_number(value) and value > 0 else f"{name} must be a positive number, not {value!r}"
+    return "" if _is_number(value) and value > 0 else f"{name} must be a positive number, not {quoted(value)}"
 
 
 def non_negative_number(name: str, value: Any) -> str:
-    return "" if _is_number(value) and value >= 0 else f"{name} must be a non-negative number, not {value!r}"
+    return "" if _is_number(value) and value >= 0 else f"{name} must be a non-negative number, not {quoted(value)}"
 
 
 def share_below_one(name: str, value: Any) -> str:
-    return "" if _is_number(value) and 0 <= value < 1 else f"{name} must be in [0, 1), not {value!r}"
+    return "" if _is_number(value) and 0 <= value < 1 else f"{name} must be in [0, 1), not {quoted(value)}"
 
 
 def weight_up_to_one(name: str, value: Any) -> str:
-    return "" if _is_number(value) and 0 < value <= 1 else f"{name} must be in (0, 1], not {value!r}"
+    return "" if _is_number(value) and 0 < value <= 1 else f"{name} must be in (0, 1], not {quoted(value)}"
 
 
 def nats(name: str, value: Any) -> str:
-    return "" if _is_number(value) and value >= 0 else f"{name} must be a non-negative number of nats, not {value!r}"
+    ok = _is_number(value) and value >= 0
+    return "" if ok else f"{name} must be a non-negative number of nats, not {quoted(value)}"
 
 
 def boolean(name: str, value: Any) -> str:
-    return "" if isinstance(value, bool) else f"{name} must be True or False, not {value!r}"
+    return "" if isinstance(value, bool) else f"{name} must be True or False, not {quoted(value)}"
 
 
 def seed(name: str, value: Any) -> str:
     ok = value is None or (_is_int(value) and 0 <= value < 2**63)
-    return "" if ok else f"{name} must be a non-negative integer (or None), not {value!r}"
+    return "" if ok else f"{name} must be a non-negative integer (or None), not {quoted(value)}"
 
 
 def decay_share(name: str, value: Any) -> str:
-    return "" if _is_number(value) and 0 < value <= 1 else f"{name} must be in (0, 1], not {value!r}"
+    return "" if _is_number(value) and 0 < value <= 1 else f"{name} must be in (0, 1], not {quoted(value)}"
 
 
 def one_of(choices: Sequence[str]) -> Check:
     def check(name: str, value: Any) -> str:
-        return "" if value in choices else f"{name} must be one of {', '.join(choices)}, not {value!r}"
+        return "" if value in choices else f"{name} must be one of {', '.join(choices)}, not {quoted(value)}"
     return check
 
 

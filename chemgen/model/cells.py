@@ -28,6 +28,8 @@ from typing import Any, Optional, Protocol, Sequence
 
 import numpy as np
 
+from chemgen.io.names import quoted
+
 Params = dict[str, np.ndarray]
 State = tuple[np.ndarray, ...]  # a layer's recurrent state: (h,) or (h, c), each (B, H)
 
@@ -201,7 +203,7 @@ def init_scheme(text: str) -> dict:
     ``key=value`` changes, comma-separated (``chemgen,recurrent=orthogonal``). ValueError if unknown."""
     parts = str(text).split(",")
     if parts[0] not in INIT_SCHEMES:
-        raise ValueError(f"weight_init must start with one of {', '.join(INIT_SCHEMES)}, not {text!r}")
+        raise ValueError(f"weight_init must start with one of {', '.join(INIT_SCHEMES)}, not {quoted(text)}")
     out = dict(INIT_SCHEMES[parts[0]])
     for part in parts[1:]:
         key, _, value = part.partition("=")
@@ -209,11 +211,11 @@ def init_scheme(text: str) -> dict:
             try:
                 out[key] = float(value)
             except ValueError:
-                raise ValueError(f"weight_init: gate_bias must be a number, not {value!r}") from None
+                raise ValueError(f"weight_init: gate_bias must be a number, not {quoted(value)}") from None
         elif value in _INIT_CHOICES.get(key, ()):
             out[key] = value
         else:
-            raise ValueError(f"weight_init: {part!r} is not one of " + ", ".join(
+            raise ValueError(f"weight_init: {quoted(part)} is not one of " + ", ".join(
                 f"{k}={'|'.join(v)}" for k, v in _INIT_CHOICES.items()) + ", gate_bias=NUMBER")
     return out
 

@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any, Optional
 
 from chemgen.errors import ConfigError
+from chemgen.io.names import quoted
 from chemgen.io.settings import (
     CheckedSettings, _is_int, _is_number, boolean, decay_share, nats, non_negative_int, non_negative_number, one_of,
     positive_int, positive_number, seed, setting, share_below_one, weight_up_to_one,
@@ -35,24 +36,25 @@ def weight_init(name: str, value: Any) -> str:
 
 def temperature(name: str, value: Any) -> str:
     ok = _is_number(value) and value > 0
-    return "" if ok else f"temperature must be a positive finite number, not {value!r}"
+    return "" if ok else f"temperature must be a positive finite number, not {quoted(value)}"
 
 
 def top_k(name: str, value: Any) -> str:
     ok = value is None or (_is_int(value) and value >= 1)
-    return "" if ok else f"top-k must be a whole number of at least 1 (or None), not {value!r}"
+    return "" if ok else f"top-k must be a whole number of at least 1 (or None), not {quoted(value)}"
 
 
 def text(name: str, value: Any) -> str:
-    return "" if isinstance(value, str) else f"{name} must be a string (\"\" for none), not {value!r}"
+    return "" if isinstance(value, str) else f"{name} must be a string (\"\" for none), not {quoted(value)}"
 
 
 def max_length(name: str, value: Any) -> str:
-    return "" if _is_int(value) and value >= 1 else f"max length must be a whole number of at least 1, not {value!r}"
+    ok = _is_int(value) and value >= 1
+    return "" if ok else f"max length must be a whole number of at least 1, not {quoted(value)}"
 
 
 def threads(name: str, value: Any) -> str:
-    return "" if _is_int(value) and value >= 1 else f"threads must be a whole number of at least 1, not {value!r}"
+    return "" if _is_int(value) and value >= 1 else f"threads must be a whole number of at least 1, not {quoted(value)}"
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class SamplingConfig(CheckedSettings):
     def __post_init__(self) -> None:
         super().__post_init__()
         if len(self.prefix) >= self.max_length:
-            raise ConfigError(f"max length {self.max_length!r} must be a whole number above the prefix length "
+            raise ConfigError(f"max length {quoted(self.max_length)} must be a whole number above the prefix length "
                               f"({len(self.prefix)})")
 
 
@@ -180,7 +182,7 @@ def split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     """CharRNN settings as (model settings, training settings); ConfigError for a name that is neither."""
     unknown = sorted(set(settings) - set(setting_names()))
     if unknown:
-        raise ConfigError(f"unknown CharRNN setting {unknown[0]!r} (settings: {', '.join(setting_names())})")
+        raise ConfigError(f"unknown CharRNN setting {quoted(unknown[0])} (settings: {', '.join(setting_names())})")
     model = set(ModelConfig.setting_names())
     return ({k: v for k, v in settings.items() if k in model}, {k: v for k, v in settings.items() if k not in model})
 

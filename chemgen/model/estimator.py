@@ -19,6 +19,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from chemgen.errors import ConfigError, ModelFileError
+from chemgen.io.names import quoted
 from chemgen.model import modelfile
 from chemgen.model.config import (
     DEFAULT_MODEL, ModelConfig, TrainConfig, defaults, fine_tuning, known_settings, setting_names, split_settings,
@@ -37,10 +38,13 @@ class CharRNN:
     stored as given and checked by ``fit``.
     """
 
-    def __init__(self, **settings: Any):
+    def __init__(self, *args: Any, **settings: Any):
+        if args:
+            raise ConfigError(f"CharRNN takes its settings by name, e.g. CharRNN(cell='gru', hidden_size=256), "
+                              f"not {quoted(args[0])}")
         unknown = sorted(set(settings) - set(setting_names()))
         if unknown:
-            raise ConfigError(f"unknown CharRNN setting {unknown[0]!r} (settings: {', '.join(setting_names())})")
+            raise ConfigError(f"unknown CharRNN setting {quoted(unknown[0])} (settings: {', '.join(setting_names())})")
         for name, default in defaults().items():
             setattr(self, name, settings.get(name, default))
 
@@ -53,7 +57,7 @@ class CharRNN:
     def set_params(self, **settings: Any) -> "CharRNN":
         unknown = sorted(set(settings) - set(setting_names()))
         if unknown:
-            raise ConfigError(f"unknown CharRNN setting {unknown[0]!r}")
+            raise ConfigError(f"unknown CharRNN setting {quoted(unknown[0])}")
         for key, value in settings.items():
             setattr(self, key, value)
         return self
@@ -87,6 +91,7 @@ class CharRNN:
         """
         from chemgen.model.train import TrainingInterrupted, fit
 
+        check_train_options(train_options)
         if verbose and train_options.get("log") is None:
             train_options["log"] = lambda line: print(line, file=sys.stderr, flush=True)
         model, config = self.model_config(), self.train_config()
@@ -111,16 +116,20 @@ class CharRNN:
         from chemgen.model.train import TrainingInterrupted, fit
 
         start = self._check_fitted()
+        check_train_options(train_options)
+        if settings is not None and not isinstance(settings, dict):
+            raise ConfigError(f"settings must be a dict such as {{'epochs': 40}}, not {quoted(settings)}")
         config = fine_tuning({"random_state": self.random_state} | (settings or {}))  # the parent's seed, unless given
         model = ModelConfig(**ModelConfig.of(start, self.weight_init).as_dict()
                             | split_settings(settings or {})[0])  # a different architecture is refused by fit
-        self.set_params(**config.as_dict())
         parent = getattr(self, "source_", {"model": "a model fitted in this session"})
         try:
             result = fit(model, config, names, valid_names, init=start, **train_options)
         except TrainingInterrupted as stop:
+            self.set_params(**config.as_dict())
             self._adopt(stop.result, parent)
             raise
+        self.set_params(**config.as_dict())  # only now: a refused run leaves the model as it was
         self._adopt(result, parent)
         return self
 
@@ -186,6 +195,24 @@ CharRNN.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined
 )
 
 
+TRAIN_OPTIONS = {"checkpoint": "path", "checkpoint_every": "int", "resume": "path", "best_path": "path",
+                 "log": "callable"}  # what fit and fine_tune pass on to chemgen.model.train.fit
+
+
+def check_train_options(options: dict[str, Any]) -> None:
+    """ConfigError for an option fit does not take, or one of the wrong type."""
+    for key, value in options.items():
+        kind = TRAIN_OPTIONS.get(key)
+        if kind is None:
+            raise ConfigError(f"fit takes no option {quoted(key)} (options: {', '.join(TRAIN_OPTIONS)})")
+        ok = ((value is None and kind != "int") or (kind == "path" and isinstance(value, (str, os.PathLike)) and str(value) != "")
+              or (kind == "int" and isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+              or (kind == "callable" and callable(value)))
+        if not ok:
+            wanted = {"path": "a file path", "int": "a non-negative integer", "callable": "a function"}[kind]
+            raise ConfigError(f"{key} must be {wanted}, not {quoted(value)}")
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -204,8 +231,11 @@ def resolve_model(name_or_path: Optional[str | os.PathLike] = None) -> Path:
     if name_or_path is None:
         name_or_path = DEFAULT_MODEL
     if not isinstance(name_or_path, (str, os.PathLike)):
-        raise ConfigError(f"a model is a file path or a shipped model's name, not {name_or_path!r}")
+        raise ConfigError(f"a model is a file path or a shipped model's name, not {quoted(name_or_path)}")
     shipped = shipped_models()
+    if not str(name_or_path).strip():
+        raise ConfigError(f"the model's name is empty: give a model file or a shipped model's name "
+                          f"({', '.join(shipped) or 'none shipped'})")
     if str(name_or_path) in shipped:
         return shipped[str(name_or_path)]
     path = Path(name_or_path)

@@ -23,6 +23,7 @@ import numpy as np
 
 from chemgen.errors import ModelFileError, VocabularyError
 from chemgen.io.atomic import atomic_open
+from chemgen.io.names import not_a_file
 from chemgen.model.cells import CELLS
 from chemgen.model.network import NetConfig, expected_shapes
 from chemgen.model.vocab import Vocab
@@ -70,8 +71,9 @@ def read_npz(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, 
     declares must have exactly the shapes of the archive's parameters, before any array is read.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"model file {str(path)!r} does not exist")
+    problem = not_a_file(path)
+    if problem:
+        raise ModelFileError(f"model file {str(path)!r} {problem}")
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path}: not a chemgen model file (not an .npz archive)")
     try:

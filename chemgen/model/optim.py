@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from chemgen.errors import ConfigError
+from chemgen.io.names import quoted
 from chemgen.model.cells import Params
 
 
@@ -95,5 +96,5 @@ CLIPPERS = {"norm": clip_global_norm, "value": clip}  # clip kinds: global L2 no
 
 def make_optimizer(name: str, learning_rate: float):
     if name not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+        raise ConfigError(f"unknown optimizer {quoted(name)}; choose one of {', '.join(OPTIMIZERS)}")
     return OPTIMIZERS[name](learning_rate)

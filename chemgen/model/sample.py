@@ -15,6 +15,7 @@ from typing import Any, Callable, NamedTuple, Optional
 import numpy as np
 
 from chemgen.errors import ChemgenError, ConfigError
+from chemgen.io.names import quoted
 from chemgen.model import network
 from chemgen.model.cells import Workspace
 from chemgen.model.config import SamplingConfig, seed
@@ -46,7 +47,7 @@ def check_sampling_options(model: Learned, n: int, random_state: Optional[int] =
                            **options: Any) -> SamplingConfig:
     """The sampling options as a checked :class:`SamplingConfig`; ConfigError in one line for a bad one."""
     if not _is_int(n) or n < 0:
-        raise ConfigError(f"number of names must be a non-negative integer, not {n!r}")
+        raise ConfigError(f"number of names must be a non-negative integer, not {quoted(n)}")
     config = SamplingConfig(**{k: v.item() if isinstance(v, np.generic) else v for k, v in options.items()})
     message = seed("random_state", int(random_state) if isinstance(random_state, np.integer) else random_state)
     if message:

@@ -11,11 +11,24 @@ from typing import Callable, Sequence
 import numpy as np
 
 
+def warn_above_cores(count: int) -> None:
+    """A ChemgenWarning when more threads are asked for than the machine has cores."""
+    cores = os.cpu_count() or 1
+    if count > cores:
+        import warnings
+
+        from chemgen.errors import ChemgenWarning
+
+        warnings.warn(f"{count} threads asked for, more than the {cores} cores of this machine: the extra ones "
+                      f"only wait their turn (give {cores} or fewer)", ChemgenWarning, stacklevel=3)
+
+
 class Threads:
     """``count`` worker threads (none for 1); a context manager."""
 
     def __init__(self, count: int = 1):
         self.count, self.executor = count, None
+        warn_above_cores(count)
         if count > 1:
             self.executor = ThreadPoolExecutor(count, initializer=one_blas_thread)
 

@@ -34,7 +34,7 @@ from chemgen.model.network import NetConfig
 from chemgen.model.optim import CLIPPERS, make_optimizer
 from chemgen.model.sample import draw_names
 from chemgen.model.score import batch_rows
-from chemgen.model.threads import one_blas_thread, sum_parts
+from chemgen.model.threads import one_blas_thread, sum_parts, warn_above_cores
 from chemgen.model.vocab import Vocab, batch_from_codes
 
 EVAL_BATCH = 1024
@@ -178,6 +178,7 @@ class ThreadParts:
     def __init__(self, parts: int):
         from concurrent.futures import ThreadPoolExecutor
 
+        warn_above_cores(parts)
         self.parts = parts
         self.executor = ThreadPoolExecutor(parts, initializer=one_blas_thread)
         self.spaces = [Workspace() for _ in range(parts)]
@@ -317,7 +318,8 @@ def _prepare_from(init: Learned, model: ModelConfig, config: TrainConfig, train_
     if new_chars:
         log(f"vocabulary grown by {len(new_chars)} new character(s) {''.join(new_chars)!r}: their weights start "
             f"fresh, the rest are the starting model's")
-    fingerprint = np.union1d(init.fingerprint, modelfile.name_hashes(train_names)).astype(np.uint64)
+    # known to the fine-tuned model: the parent's names and every name of the series, held-out ones included
+    fingerprint = np.union1d(init.fingerprint, modelfile.name_hashes(train_names + valid_names)).astype(np.uint64)
     learned = Learned(net, params, vocab, fingerprint)
     return Run(model, config, learned, _copy(params), {"n_train": len(train_names), "n_valid": len(valid_names)},
                rng, make_optimizer(config.optimizer, config.learning_rate))

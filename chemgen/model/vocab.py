@@ -13,6 +13,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from chemgen.errors import VocabularyError
+from chemgen.io.names import quoted
 
 BOUNDARY = "\n"
 DIRECTIONS = ("forward", "reverse")  # which way a model writes a name
@@ -23,7 +24,7 @@ class Vocab:
 
     def __init__(self, chars: Iterable[str], direction: str = "forward"):
         if direction not in DIRECTIONS:
-            raise VocabularyError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
+            raise VocabularyError(f"direction must be one of {', '.join(DIRECTIONS)}, not {quoted(direction)}")
         chars = sorted(set(chars) - {BOUNDARY})
         self.ix_to_char: list[str] = [BOUNDARY] + chars
         self.char_to_ix: dict[str, int] = {c: i for i, c in enumerate(self.ix_to_char)}

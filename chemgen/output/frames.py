@@ -13,7 +13,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Sequence
 
 from chemgen.chem import molecules as chem
-from chemgen.errors import ChemgenError
+from chemgen.errors import ChemgenError, ConfigError
+from chemgen.io.names import printable, quoted
 from chemgen.output.writers import field_names, to_record
 
 if TYPE_CHECKING:
@@ -30,6 +31,21 @@ def require(module: str, purpose: str) -> ModuleType:
         raise ChemgenError(f"{purpose} needs {module}, which is not installed: {NOTEBOOK_EXTRA}") from None
 
 
+def candidate_list(cands: Any) -> list["Candidate"]:
+    """cands as a list of Candidates (results, or any list of them); ConfigError naming the first that is not."""
+    from chemgen.filters import Candidate
+
+    if isinstance(cands, (str, bytes)) or not hasattr(cands, "__iter__"):
+        raise ConfigError(f"to_frame needs a list of candidates (chemgen.generate or check results), "
+                          f"not {type(cands).__name__}")
+    cands = list(cands)
+    for index, cand in enumerate(cands):
+        if not isinstance(cand, Candidate):
+            raise ConfigError(f"to_frame: item {index} ({quoted(cand, 40)}) is not a Candidate "
+                              f"(chemgen.check(names) makes candidates of names)")
+    return cands
+
+
 def to_frame(cands: Sequence[Candidate], mols: bool = False, mol_column: str = "mol") -> Any:
     """A DataFrame, one row per candidate in order, with the CSV/JSONL columns (``reasons`` a list).
 
@@ -37,8 +53,11 @@ def to_frame(cands: Sequence[Candidate], mols: bool = False, mol_column: str = "
     readable structure); the frame then draws them as images in a notebook
     (RDKit's PandasTools, for this frame only).
     """
+    cands = candidate_list(cands)
+    if not isinstance(mols, bool) or not isinstance(mol_column, str) or not mol_column:
+        raise ConfigError(f"to_frame: mols is True or False and mol_column a column name, not {quoted(mols)} and "
+                          f"{quoted(mol_column)}")
     pd = require("pandas", "a DataFrame of candidates")
-    cands = list(cands)
     fields = field_names(cands)
     records = [to_record(cand, rank) for rank, cand in enumerate(cands, 1)]
     frame = pd.DataFrame([[record.get(field) for field in fields] for record in records], columns=fields)

@@ -24,7 +24,7 @@ import numpy as np
 from chemgen.chem import molecules as chem
 from chemgen.errors import ConfigError
 from chemgen.io.atomic import atomic_open, atomic_text
-from chemgen.io.names import printable
+from chemgen.io.names import printable, quoted
 
 if TYPE_CHECKING:
     from chemgen.filters import Candidate
@@ -115,21 +115,29 @@ def write_names(cands: list[Candidate], target: Target) -> int:
     return len(cands)
 
 
-TABLE_COLUMNS = (  # header, width limit (None = no limit), right-aligned
+TABLE_COLUMNS = (  # header, width limit (None = no limit; NAME_WIDTH: the terminal's room), right-aligned
     ("rank", None, True),
-    ("name", 40, False),
+    ("name", "NAME_WIDTH", False),
     ("logp", None, True),
     ("logp/char", None, True),
     ("passed", None, False),
     ("smiles", 36, False),
     ("reasons", 60, False),
 )
+MIN_NAME_WIDTH = 40  # names get at least this much on a narrow terminal
 
 
 def write_table(cands: list[Candidate], target: Target) -> int:
-    """An aligned plain-text table for a terminal; long cells end in '…'. Returns the row count."""
-    rows = [[_truncate(cell, limit) for cell, (_, limit, _) in zip(_table_row(c, r), TABLE_COLUMNS)]
-            for r, c in enumerate(cands, 1)]
+    """An aligned plain-text table; long cells end in '…'. Names take the terminal's width left by the other
+    columns (at least MIN_NAME_WIDTH), and are never cut off a terminal. Returns the row count."""
+    cells = [_table_row(c, r) for r, c in enumerate(cands, 1)]
+    limits = [limit for _, limit, _ in TABLE_COLUMNS]
+    others = [[_truncate(cell, limit) if limit != "NAME_WIDTH" else "" for cell, limit in zip(row, limits)]
+              for row in cells]
+    name_limit = _name_width(target, [max([len(h)] + [len(row[i]) for row in others])
+                                      for i, (h, limit, _) in enumerate(TABLE_COLUMNS) if limit != "NAME_WIDTH"])
+    rows = [[_truncate(cell, name_limit if limit == "NAME_WIDTH" else limit) for cell, limit in zip(row, limits)]
+            for row in cells]
     headers = [header for header, _, _ in TABLE_COLUMNS]
     widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
     with _text_target(target) as out:
@@ -138,6 +146,16 @@ def write_table(cands: list[Candidate], target: Target) -> int:
         for row in rows:
             out.write(_table_line(row, widths) + "\n")
     return len(cands)
+
+
+def _name_width(target: Target, other_widths: list[int]) -> Optional[int]:
+    """Room for the name column on the terminal ``target`` is (None, no limit, when it is not one)."""
+    if not (hasattr(target, "isatty") and target.isatty()):
+        return None
+    import shutil
+
+    room = shutil.get_terminal_size().columns - sum(other_widths) - 2 * len(other_widths)
+    return max(MIN_NAME_WIDTH, room)
 
 
 def _table_row(cand: Candidate, rank: int) -> list[str]:
@@ -302,7 +320,7 @@ def write(cands: list[Candidate], target: Target, fmt: Optional[str] = None) -> 
     if fmt is None:
         fmt = "table" if hasattr(target, "write") else format_for_path(target)  # type: ignore[arg-type]
     if fmt not in FORMATS:
-        raise ConfigError(f"unknown output format {fmt!r} (known: {', '.join(FORMATS)})")
+        raise ConfigError(f"unknown output format {quoted(fmt)} (known: {', '.join(FORMATS)})")
     if (fmt in FILE_FORMATS or fmt in IMAGE_FORMATS) and hasattr(target, "write"):
         raise ConfigError(f"format {fmt} needs a file path, not a stream")
     return FORMATS[fmt](cands, target)

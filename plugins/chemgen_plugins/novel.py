@@ -1,7 +1,9 @@
 """The ``novel`` filter: drop names the model saw in training or that name known compounds.
 
-A candidate is *known* when the pipeline marked it as a training name
-(``in_training``; None means unknown), when its name is in the local index of
+A candidate is *known* when the pipeline marked it as a name the model knows
+(``in_training``, from the model's fingerprint: its training names and, for a
+fine-tuned model, every name of the series it was given, held-out ones
+included; None means unknown), when its name is in the local index of
 known compounds (:mod:`chemgen.chem.known`), or when its InChIKey (set by an earlier
 structure filter) is. A known compound with the same skeleton (InChIKey
 connectivity block) is reported as "same skeleton" but counts only with ``strict``.

@@ -39,6 +39,7 @@ import pubchempy
 
 from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, Verdict, parse_choice, parse_flag, parse_number, parse_seconds
+from chemgen.io.names import quoted
 from chemgen.io.progress import progress_bar
 from chemgen_plugins.pubchem_cache import CACHE_FILE, FOUND, NOT_FOUND, UNKNOWN, Answer, AnswerCache, cache_dir
 from chemgen_plugins.throttle import RateLimiter, shared_limiter, throttle_pause
@@ -183,7 +184,7 @@ def _base_url() -> str:
     url = (os.environ.get("CHEMGEN_PUBCHEM_URL") or DEFAULT_URL).strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"pubchem: CHEMGEN_PUBCHEM_URL must be an http(s) URL, got {url!r}")
+        raise ConfigError(f"pubchem: CHEMGEN_PUBCHEM_URL must be an http(s) URL, got {quoted(url)}")
     return url
 
 

@@ -38,6 +38,7 @@ from chemgen.chem.aromatic import aromatic_mismatch
 from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, Verdict, options
 from chemgen.filters.options import parse_flag
+from chemgen.io.names import quoted
 
 NO_STRUCTURE = "no structure (run opsin or pubchem first)"
 CHEMISTRY_CHECKS = ("allow_radicals", "allow_metals", "allow_mixtures", "allow_missing_aromatics")  # each switches a check off
@@ -86,7 +87,7 @@ def parse_lipinski(value: Any) -> Optional[int]:
     except (TypeError, ValueError):
         allowed = -1
     if not 0 <= allowed <= 3:
-        raise ConfigError(f"malformed option lipinski={value!r} for rdkit (bare flag, or 0-3 violations allowed)")
+        raise ConfigError(f"malformed option lipinski={quoted(value)} for rdkit (bare flag, or 0-3 violations allowed)")
     return allowed
 
 
@@ -111,7 +112,7 @@ class RDKitFilter:
             elif key in chem.PROPERTY_NAMES:
                 self.ranges.append(parse_range(key, value))
             else:
-                raise ConfigError(f"unknown rdkit option {key!r} (known: {', '.join(OPTION_NAMES)})")
+                raise ConfigError(f"unknown rdkit option {quoted(key)} (known: {', '.join(OPTION_NAMES)})")
         self.computed = self.needed_properties()
         self.annotations = (*self.computed, *([chem.SCAFFOLD] if chem.SCAFFOLD in self.properties else []), "inchikey",
                             *(["lipinski_violations"] if self.lipinski is not None else []))  # what verdicts carry

@@ -29,6 +29,7 @@ from rdkit import DataStructs
 from chemgen.chem import molecules as chem
 from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, Verdict, parse_choice, parse_number
+from chemgen.io.names import quoted
 
 NO_STRUCTURE = "no structure (run opsin or pubchem first)"
 FINGERPRINTS = ("bits", "counts")
@@ -39,19 +40,27 @@ TABLE_FORMATS = ("csv", "tsv", "sdf")  # read with chemgen's molecule readers (a
 def read_references(value: Any) -> list[tuple[str, Any]]:
     """(label, Mol) pairs from a SMILES file or one inline SMILES; ConfigError in one line otherwise."""
     if value is True or value is None or not str(value).strip():
-        raise ConfigError("similar: option to= needs a SMILES file or a SMILES (to=PATH or to=SMILES)")
+        raise ConfigError("similar needs options: to=PATH (a SMILES file) or to=SMILES")
     text = str(value).strip()
     path = Path(text).expanduser()
-    if path.is_file():
+    if _is(path.is_file):
         return _read_file(path)
     mol = chem.mol_from_smiles(text) if not text.lower().endswith(FILE_SUFFIXES) else None
     if mol is not None:
         return [(text, mol)]
-    if path.is_dir():
-        raise ConfigError(f"similar: to={text!r} is a directory, not a SMILES file")
+    if _is(path.is_dir):
+        raise ConfigError(f"similar: to={quoted(text)} is a directory, not a SMILES file")
     looks_like_path = "/" in text or text.lower().endswith(FILE_SUFFIXES)
     what = "does not exist" if looks_like_path else "is neither an existing file nor a valid SMILES"
-    raise ConfigError(f"similar: to={text!r} {what}")
+    raise ConfigError(f"similar: to={quoted(text)} {what}")
+
+
+def _is(test: Any) -> bool:
+    """A path test that is False, not an OSError, for text too long to be a file name (a long SMILES)."""
+    try:
+        return test()
+    except OSError:
+        return False
 
 
 def _read_file(path: Path) -> list[tuple[str, Any]]:

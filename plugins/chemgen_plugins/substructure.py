@@ -20,6 +20,7 @@ from typing import Any, Optional
 from chemgen.chem import molecules as chem
 from chemgen.errors import ConfigError
 from chemgen.filters import Candidate, Verdict, parse_path
+from chemgen.io.names import quoted
 
 NO_STRUCTURE = "no structure (run opsin or pubchem first)"
 
@@ -31,7 +32,7 @@ def compile_smarts(option: str, text: str) -> Any:
     with chem.quiet_rdkit():
         query = Chem.MolFromSmarts(text)
     if query is None:
-        raise ConfigError(f"substructure: option {option}={text!r} is not valid SMARTS")
+        raise ConfigError(f"substructure: option {option}={quoted(text)} is not valid SMARTS")
     return query
 
 
@@ -56,7 +57,7 @@ class SubstructureFilter:
         self.required = patterns("smarts", smarts, "file", file)
         self.excluded = patterns("exclude", exclude, "exclude_file", exclude_file)
         if not self.required and not self.excluded:
-            raise ConfigError("substructure: give smarts=, file=, exclude= or exclude_file=")
+            raise ConfigError("substructure needs options: smarts=, file=, exclude= or exclude_file=")
 
     def check(self, candidates: list[Candidate]) -> list[Verdict]:
         return [self.judge(candidate) for candidate in candidates]

@@ -102,3 +102,27 @@ def test_an_empty_or_binary_corpus_is_one_line_and_exit_2(tmp_path, content):
     proc = run_cli("train", smi, "--out", tmp_path / "m.npz", "--naming-processes", 1)
     assert proc.returncode == 2 and proc.stderr.count("chemgen: error:") == 1 and "Traceback" not in proc.stderr
     assert "no usable molecules or names" in proc.stderr
+
+
+SALTS = ["CC(=O)Oc1ccccc1C(=O)O.[Na+].[Cl-]", "CN1CCC[C@H]1c1cccnc1.Cl", "CC(=O)Nc1ccc(O)cc1.O.O",
+         "O=C([O-])c1ccccc1.[Na+]"]
+PARENTS = ["2-(acetyloxy)benzoic acid", "3-((2S)-1-methylpyrrolidin-2-yl)pyridine", "N-(4-hydroxyphenyl)acetamide",
+           "benzoic acid"]
+
+
+def test_salts_and_solvates_are_named_as_their_parent(tmp_path, small_chunks):
+    from chemgen.chem.molecules import parent_smiles
+    from chemgen.chem.series import load_series
+
+    assert [parent_smiles(s) for s in SALTS] == ["CC(=O)Oc1ccccc1C(=O)O", "CN1CCC[C@H]1c1cccnc1",
+                                                 "CC(=O)Nc1ccc(O)cc1", "O=C(O)c1ccccc1"]
+    assert parent_smiles("O=[N+]([O-])c1ccccc1") == "O=[N+]([O-])c1ccccc1"  # one neutral component: as given
+    named = corpus.name_corpus(SALTS + ["CCO"], tmp_path / "cache", workers=1)
+    assert named.names == PARENTS + ["ethanol"] and named.stripped == 4
+    assert "; 4 salts or charged forms named as their parent (largest fragment, uncharged)" in named.summary()
+    smi = tmp_path / "series.smi"
+    smi.write_text("".join(f"{s} m{i}\n" for i, s in enumerate(SALTS + ["CCO"])))
+    series = load_series(str(smi))
+    assert series.names == PARENTS + ["ethanol"] and series.stripped == 4 and series.smiles[0] == "CC(=O)Oc1ccccc1C(=O)O"
+    assert series.summary() == ("used 5 of 5 records (0 left out); 4 salts or charged forms named as their parent "
+                                "(largest fragment, uncharged)")

@@ -264,3 +264,133 @@ def test_output_to_dev_null_keeps_the_device(capsys, tiny_model_path):
                          "--output", "/dev/null", "--seed", 0)
     assert code == 0, err
     assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+def test_an_output_that_is_an_input_is_refused_before_work(capsys, tiny_model_path, names, tmp_path):
+    import shutil
+
+    model = tmp_path / "m.npz"
+    shutil.copy(tiny_model_path, model)
+    (tmp_path / "alias.png").symlink_to(model)
+    series = tmp_path / "series.smi"
+    series.write_text("CCO ethanol\n")
+    generate = ["generate", "--model", model, "--filters", "none", "-n", 2]
+    cases = [
+        (generate + ["--output", model], "--output"),
+        (generate + ["--output", tmp_path / "alias.png"], "--output"),
+        (generate + ["--image", tmp_path / "alias.png"], "--image"),
+        (generate + ["--output", tmp_path / "x.png", "--image", tmp_path / "x.png"], "--image"),
+        (["filter", names, "--filters", "suffix", "--output", names], "--output"),
+        (["filter", names, "--filters", "suffix", "--model", model, "--image", tmp_path / "alias.png"], "--image"),
+        (["train", series, "--init", model, "--out", series], "--out"),
+        (["train", names, "--init", model, "--out", model], "--out"),
+        (["train", names, "--valid", names, "--out", tmp_path / "n.npz", "--checkpoint", names], "--checkpoint"),
+        (["train", names, "--out", tmp_path / "n.npz", "--checkpoint", tmp_path / "n.npz"], "--checkpoint"),
+        (["train", names, "--out", model, "--resume", model], "--out"),
+        (["evaluate", "--model", model, "--samples", 5, "--json", model], "--json"),
+        (["evaluate", "--model", model, "--samples", 5, "--reference", names, "--report", names], "--report"),
+        (["evaluate", "--model", model, "--samples", 5, "--json", tmp_path / "e", "--report", tmp_path / "e"],
+         "--report"),
+        (["report", model, "--output", tmp_path / "alias.png"], "--output"),
+    ]
+    before = {path: path.read_bytes() for path in (model, names, series)}
+    for command, flag in cases:
+        code, out, err = run(capsys, *command)
+        one_line_error(code, err, "is the same file as")
+        assert err.startswith(f"chemgen: error: {flag} ") and out == "", (command, err)
+    assert {path: path.read_bytes() for path in before} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alias.png", "m.npz", "names.txt", "series.smi"]
+
+
+def test_standard_output_appended_to_the_input_is_refused(tiny_model_path, names):
+    for command in (["score", "--model", tiny_model_path, names], ["filter", names, "--filters", "suffix"]):
+        with open(names, "a") as out:
+            proc = subprocess.run([sys.executable, "-m", "chemgen.cli", *map(str, command)], stdout=out,
+                                  stderr=subprocess.PIPE, text=True, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("chemgen: error: standard output is the same file as names file")
+    assert names.read_text().count("\n") == 200
+
+
+# ---------------------------------------------------------------- smaller things (issue 32 item 13)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_name(capsys, tiny_model_path, tmp_path):
+    from chemgen.chem.records import read_records
+
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbfethanol\nmethanol\n")
+    code, out, err = run(capsys, "score", "--model", tiny_model_path, path)
+    assert code == 0 and out.splitlines()[1].split("\t")[0] == "ethanol", out
+    table = tmp_path / "bom.csv"
+    table.write_bytes(b"\xef\xbb\xbfsmiles,title\nCCO,e\n")
+    assert [r.smiles for r in read_records(str(table), "csv")] == ["CCO"]
+
+
+@pytest.mark.parametrize("model, message", [
+    ("/dev/zero", "model file '/dev/zero' is a character device, not a file"),
+    ("DIR", "is a directory, not a file"),
+    ("", "the model's name is empty: give a model file or a shipped model's name (common, druglike, systematic)"),
+])
+def test_a_model_that_is_no_file_says_what_it_is(capsys, tmp_path, model, message):
+    import chemgen
+
+    model = str(tmp_path) if model == "DIR" else model
+    code, _, err = run(capsys, "score", "--model", model, "-")
+    one_line_error(code, err, message)
+    with pytest.raises(chemgen.ChemgenError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        chemgen.load(model)
+
+
+def test_a_5000_character_smiles_is_cut_in_messages(capsys, tiny_model_path, tmp_path):
+    import chemgen
+    from chemgen.io.names import ECHO_CHARS
+
+    smiles = "C" * 5000 + "X"
+    path = tmp_path / "long.smi"
+    path.write_text(f"{smiles} m1\n")
+    code, _, err = run(capsys, "train", path, "--init", tiny_model_path, "--out", tmp_path / "m.npz")
+    one_line_error(code, err, "no usable molecules or names")
+    assert "C" * ECHO_CHARS not in err and "…" in err and len(err) < 400, err
+    for call in (lambda: chemgen.check(["ethanol"], filters=f"similar(to={smiles})"),
+                 lambda: chemgen.CharRNN(steps=1).fit(["meth\tane" + "e" * 5000])):
+        with pytest.raises(chemgen.ChemgenError) as info:
+            call()
+        assert len(str(info.value)) < 300 and "…" in str(info.value), str(info.value)
+
+
+def test_file_formats_count_what_they_wrote(capsys, tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("ethanol\nmethanol\npropane\n")
+    code, _, err = run(capsys, "filter", names, "--filters", "suffix", "--format", "sdf", "-o", tmp_path / "x.sdf")
+    assert code == 0 and f"wrote 0 structures to {tmp_path / 'x.sdf'} (3 without a structure left out)" in err, err
+    code, _, err = run(capsys, "filter", names, "--filters", "suffix", "--format", "html", "-o", tmp_path / "x.html")
+    assert code == 0 and f"wrote 3 rows to {tmp_path / 'x.html'}" in err, err
+
+
+def test_threads_above_the_cores_warn(capsys, monkeypatch, tiny_model_path, names, tmp_path):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    for command in (["generate", "--model", tiny_model_path, "--filters", "none", "-n", 2, "--threads", 64],
+                    ["train", names, "--out", tmp_path / "m.npz", "--steps", 1, "--hidden", 8, "--threads", 3]):
+        code, _, err = run(capsys, *command)
+        assert code == 0 and "chemgen: warning:" in err and "more than the 2 cores of this machine" in err, err
+    code, _, err = run(capsys, "generate", "--model", tiny_model_path, "--filters", "none", "-n", 2, "--threads", 2)
+    assert "warning" not in err
+
+
+def test_an_empty_sdf_is_one_line_of_ours(capsys, tiny_model_path, tmp_path):
+    path = tmp_path / "empty.sdf"
+    path.write_text("")
+    for extra in ([], ["--init", tiny_model_path]):
+        code, _, err = run(capsys, "train", path, "--out", tmp_path / "m.npz", *extra)
+        one_line_error(code, err, "empty.sdf: the SDF file is empty (no records)")
+
+
+def test_filters_that_need_options_say_so_in_aligned_columns(capsys):
+    code, out, _ = run(capsys, "filters")
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert code == 0 and lines["similar"].endswith("needs options: to=PATH (a SMILES file) or to=SMILES")
+    assert "needs options: smarts=" in lines["substructure"] and "cannot start" not in out
+    status_column = {line.index("chemgen[") for line in lines.values() if "chemgen[" in line}
+    assert len(status_column) == 1  # sources start in one column, after the longest name
+    assert len({line.index(line.split()[2]) for line in lines.values()}) == 1  # and so do the statuses

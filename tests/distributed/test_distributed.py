@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -168,6 +169,47 @@ def test_external_scheduler_and_workers(tiny_model_path, tmp_path):
 def test_workers_and_scheduler_together_is_a_one_line_error(capsys):
     assert main(["generate", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1", "--filters", "none"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+@pytest.fixture
+def not_a_scheduler():
+    """Loopback servers that are not Dask schedulers: an HTTP server, and a listener that accepts and never answers."""
+    import http.server
+    import socket
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    mute = socket.create_server(("127.0.0.1", 0))
+    held = []
+    threading.Thread(target=lambda: held.extend(mute.accept() for _ in range(10)), daemon=True).start()
+    yield {"http": f"tcp://127.0.0.1:{web.server_address[1]}", "mute": f"tcp://127.0.0.1:{mute.getsockname()[1]}"}
+    web.shutdown()
+    web.server_close()
+    for conn, _ in held:
+        conn.close()
+    mute.close()
+
+
+@pytest.mark.parametrize("which, message", [
+    ("http", r"(not a|no) Dask scheduler"),
+    ("mute", r"no Dask scheduler answered within 3 s"),
+    ("foo://x", r"foo://x: not a Dask address \(unknown address scheme 'foo'"),
+])
+def test_a_scheduler_address_that_is_no_scheduler_is_one_line(capsys, monkeypatch, tiny_model_path, not_a_scheduler,
+                                                                which, message):
+    from chemgen.generation import cluster
+
+    monkeypatch.setattr(cluster, "SCHEDULER_TIMEOUT", 3.0, raising=False)
+    start = time.monotonic()
+    code = main(["generate", "--model", str(tiny_model_path), "--filters", "none", "-n", "2",
+                 "--scheduler", not_a_scheduler.get(which, which)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and re.search(message, err), err
+    assert time.monotonic() - start < 3.0 + 2.0
 
 
 def test_a_killed_worker_loses_no_finished_work(client, tiny_model, tmp_path):

@@ -33,7 +33,9 @@ def test_unknown_filter_lists_installed_ones():
 
 
 def test_none_means_no_filters():
-    assert build_filters("none") == [] and build_filters(None) == [] and build_filters([]) == []
+    assert build_filters("none") == [] and build_filters([]) == []
+    with pytest.raises(FilterError, match="or 'none' for no filters; not None$"):
+        build_filters(None)  # the default filters, or none? Refused rather than guessed
 
 
 class Even:

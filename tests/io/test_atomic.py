@@ -97,3 +97,20 @@ def test_a_process_substitution_path_is_written_in_place():
         os.close(write_end)
     assert os.read(read_end, 100) == b"ethanol\n"
     os.close(read_end)
+
+
+def test_check_distinct_follows_symlinks_and_hard_links(tmp_path):
+    from chemgen.io.atomic import check_distinct
+
+    model = tmp_path / "m.npz"
+    model.write_bytes(b"model")
+    (tmp_path / "link.csv").symlink_to(model)
+    os.link(model, tmp_path / "hard.csv")
+    for output in (model, tmp_path / "link.csv", tmp_path / "hard.csv", tmp_path / "sub" / ".." / "m.npz"):
+        with pytest.raises(ConfigError, match=r"^--output .* is the same file as --model .*m\.npz \(an input\)"):
+            check_distinct({"--model": model}, {"--output": output})
+    with pytest.raises(ConfigError, match=r"^--image .*x\.png is the same file as --output .*x\.png \(another"):
+        check_distinct({}, {"--output": tmp_path / "x.png", "--image": tmp_path / "." / "x.png"})
+    check_distinct({"--model": model, "names": "-"}, {"--output": tmp_path / "out.csv", "--json": "-",
+                                                      "--image": None})
+    check_distinct({"--model": "/dev/null"}, {"--output": "/dev/null"})  # a device is shared, never replaced

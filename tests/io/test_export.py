@@ -77,9 +77,28 @@ def test_table_is_aligned_and_truncated():
         assert row[name_col - 2: name_col] == "  " and row[name_col] != " "
         assert row[logp_end - 1].isdigit() and row[logp_end] == " "  # numbers right-aligned under "logp"
     assert "-10.50" in rows[0] and "-0.438" in rows[0] and " yes " in rows[0]
-    long_row = rows[2]
-    assert LONG_NAME not in long_row and LONG_NAME[:39] + "…" in long_row
+    assert LONG_NAME in rows[2]  # off a terminal names are never cut
     assert rows[1].endswith("suffix: locants: '2-di' has 1 locant(s) for di (2) | extra:…")  # 60 chars
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("columns", [80, 400])
+def test_table_names_take_the_terminals_width(monkeypatch, columns):
+    import os
+    import shutil
+
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda *a: os.terminal_size((columns, 24)))
+    out = Terminal()
+    export.write_table(candidates(), out)
+    long_row = out.getvalue().splitlines()[4]
+    if columns == 80:  # a narrow terminal: names keep MIN_NAME_WIDTH
+        assert LONG_NAME not in long_row and LONG_NAME[:export.MIN_NAME_WIDTH - 1] + "…" in long_row
+    else:
+        assert LONG_NAME in long_row and max(len(line) for line in out.getvalue().splitlines()) <= columns
 
 
 def test_sdf_round_trips_through_rdkit(tmp_path):

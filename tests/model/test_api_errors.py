@@ -45,6 +45,65 @@ def test_api_errors_are_chemgen_errors(tiny_model, call, error, fragment):
     one_line(info, fragment)
 
 
+NAMES = ["methane", "ethane"]
+
+
+@pytest.mark.parametrize("call, fragment", [
+    (lambda m: chemgen.check(["ethanol"], filters=None), "filters are a spec such as 'opsin,rdkit'"),
+    (lambda m: chemgen.check(["ethanol"], filters=42), "not 42"),
+    (lambda m: chemgen.check(["ethanol"], filters="suffix", filter_options=5), "filter_options must be a dict"),
+    (lambda m: chemgen.check(["ethanol"], filters="suffix", client=5), "client must be a dask.distributed Client"),
+    (lambda m: chemgen.check(None, filters="suffix"), "names must be a list of names, not NoneType"),
+    (lambda m: chemgen.generate(2, model=m, filters=None), "filters are a spec"),
+    (lambda m: chemgen.generate(2, model=m, filters="none", rank_by=[]), "rank-by must be one of"),
+    (lambda m: chemgen.generate(2, model=m, filters="none", filter_options=[1]), "filter_options must be a dict"),
+    (lambda m: chemgen.generate(2, model=m, filters="none", dedupe=None), "dedupe must be True or False"),
+    (lambda m: chemgen.generate(2, model=m, filters="none", client=5), "client must be a dask.distributed"),
+    (lambda m: chemgen.generate(2, model=m, filters="none", task_size=-1), "task_size must be a positive"),
+    (lambda m: chemgen.generate(None, model=m, filters="none"), "n must be a non-negative integer, not None"),
+    (lambda m: chemgen.load(b"druglike"), "a model is a file path or a shipped model's name, not b"),
+    (lambda m: chemgen.load([]), "a model is a file path"),
+    (lambda m: chemgen.to_frame(None), "to_frame needs a list of candidates"),
+    (lambda m: chemgen.to_frame("ethanol"), "to_frame needs a list of candidates"),
+    (lambda m: chemgen.to_frame(["ethanol"]), "item 0 ('ethanol') is not a Candidate"),
+    (lambda m: chemgen.to_frame([None]), "item 0 (None) is not a Candidate"),
+    (lambda m: chemgen.to_frame([chemgen.Candidate("ethanol")], mol_column=None), "mol_column a column name"),
+    (lambda m: CharRNN("gru"), "CharRNN takes its settings by name"),
+    (lambda m: CharRNN(hidden_size=None).fit(NAMES), "hidden_size must be a positive integer, not None"),
+    (lambda m: CharRNN(steps=1).fit(None), "training names must be a list of names, not NoneType"),
+    (lambda m: CharRNN(steps=1).fit(5), "training names must be a list of names, not int"),
+    (lambda m: CharRNN(steps=1).fit([]), "no names given"),
+    (lambda m: CharRNN(steps=1).fit(NAMES, 5), "validation names must be a list of names, not int"),
+    (lambda m: CharRNN(steps=1).fit(NAMES, checkpoint=5), "checkpoint must be a file path, not 5"),
+    (lambda m: CharRNN(steps=1).fit(NAMES, checkpoint_every=None), "checkpoint_every must be a non-negative"),
+    (lambda m: CharRNN(steps=1).fit(NAMES, bogus=1), "fit takes no option 'bogus'"),
+    (lambda m: CharRNN(steps=1).fit(NAMES, log=5), "log must be a function"),
+    (lambda m: m.fine_tune(None), "training names must be a list of names, not NoneType"),
+    (lambda m: m.fine_tune(NAMES, settings=5), "settings must be a dict"),
+    (lambda m: m.score(None), "names must be a list of names, not NoneType"),
+    (lambda m: m.score(5), "names must be a list of names, not int"),
+    (lambda m: m.sample(None), "must be a non-negative integer, not None"),
+    (lambda m: m.sample(2, temperature=None), "temperature must be a positive finite number, not None"),
+    (lambda m: m.sample(2, max_length=None), "max length must be a whole number"),
+    (lambda m: m.sample(2, grammar=None), "grammar must be True or False"),
+    (lambda m: CharRNN().sample(2), "not fitted"),
+    (lambda m: chemgen.inject_filter(None, lambda: None), "a filter's name is a word"),
+    (lambda m: chemgen.inject_filter("a,b", lambda: None), "not 'a,b'"),
+    (lambda m: chemgen.inject_filter("mine", None), "the factory must be callable"),
+])
+def test_the_public_api_with_none_wrong_types_and_empty_input(tiny_model, call, fragment):
+    """Every public function (optimize aside) answers None, a wrong type or an empty input with a ChemgenError."""
+    with pytest.raises(ChemgenError) as info:
+        call(tiny_model)
+    one_line(info, fragment)
+
+
+def test_empty_inputs_that_have_an_answer_give_it(tiny_model):
+    assert len(chemgen.check([], filters="suffix")) == 0
+    assert [c.passed for c in chemgen.check(["ethanol"], filters=[])] == [True]  # [] as "none": no filters
+    assert tiny_model.score([]).shape == (0,) and tiny_model.sample(0) == []
+
+
 def test_an_unfitted_save_writes_nothing(tmp_path):
     with pytest.raises(ConfigError, match="not fitted"):
         CharRNN().save(tmp_path / "m.npz")
@@ -102,3 +161,12 @@ def test_fit_verbose_prints_progress_lines(corpus, capsys):
 def test_a_batch_far_above_the_names_warns(corpus):
     with pytest.warns(chemgen.errors.ChemgenWarning, match="far above the 4 training names"):
         CharRNN(hidden_size=8, steps=1, batch_size=64, n_print=0, valid_fraction=0.0).fit(corpus[:4])
+
+
+def test_a_refused_fine_tuning_leaves_the_model_as_it_was(tiny_model_path):
+    model = CharRNN.load(tiny_model_path)
+    before = model.get_params()
+    for call in (lambda: model.fine_tune(None), lambda: model.fine_tune(["ethane", "methane"], settings={"hidden_size": 8, "batch_size": 1})):
+        with pytest.raises(ConfigError):
+            call()
+        assert model.get_params() == before

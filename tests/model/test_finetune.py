@@ -40,6 +40,24 @@ def test_fine_tune_learns_the_series_and_records_its_parent(tiny_model_path):
     assert sum(s.startswith("4-bromo") for s in samples) > 20
 
 
+def test_held_out_series_members_are_known_to_novel_after_fine_tuning(tiny_model_path, corpus):
+    """Known to a fine-tuned model: the parent's training names and every series member, held out or not."""
+    import chemgen
+
+    series = ["4-bromo-2-chlorobutanol", "4-bromo-2-chloropentanol", "4-bromo-2-chlorohexanol",
+              "4-bromo-2-chloroheptanol", "4-bromo-2-chlorooctanol", "4-bromo-2-chlorononanol"]
+    parent = CharRNN.load(tiny_model_path)
+    model = CharRNN.load(tiny_model_path).fine_tune(series, settings={"steps": 2, "valid_fraction": 0.5,
+                                                                      "batch_size": 2, "random_state": 0})
+    assert model.training_info_["n_valid"] == 3  # three members held out from training
+    assert model.in_training(series).all() and not parent.in_training(series).any()
+    assert (model.in_training(corpus) == parent.in_training(corpus)).all()  # the parent's known names stay known
+    verdicts = [c.verdicts["novel"] for c in chemgen.check(series + ["4-bromo-2-chlorodecanol"], filters="novel",
+                                                           model=model)]
+    assert [v.passed for v in verdicts] == [False] * 6 + [True]
+    assert all(v.reason == "seen in training" for v in verdicts[:6])
+
+
 def test_fine_tune_keeps_the_architecture(tiny_model_path):
     with pytest.raises(ConfigError, match="keeps the starting model's architecture"):
         CharRNN.load(tiny_model_path).fine_tune(SERIES, settings={"hidden_size": 8})

@@ -68,7 +68,7 @@ def test_radius_and_bits_give_rdkits_similarity(radius, bits):
 
 
 @pytest.mark.parametrize("to, message", [
-    (None, "needs a SMILES file"), ("missing.smi", "does not exist"), ("notasmiles(", "neither"),
+    (None, "^similar needs options: to=PATH"), ("missing.smi", "does not exist"), ("notasmiles(", "neither"),
 ])
 def test_bad_references_are_one_line_errors(to, message):
     with pytest.raises(ConfigError, match=message):

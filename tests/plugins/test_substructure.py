@@ -35,7 +35,7 @@ def test_no_structure_fails_with_a_hint():
 
 
 @pytest.mark.parametrize("spec, error, message", [
-    ("substructure", ConfigError, "substructure: give smarts=, file=, exclude= or exclude_file="),
+    ("substructure", ConfigError, "substructure needs options: smarts=, file=, exclude= or exclude_file="),
     ("substructure(smarts=C1CC)", ConfigError, "substructure: option smarts='C1CC' is not valid SMARTS"),
     ("substructure(smarts)", ConfigError, "substructure: option smarts needs a SMARTS pattern (smarts=SMARTS)"),
     ("substructure(file=/nonexistent.txt)", ConfigError,
