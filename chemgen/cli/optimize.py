@@ -35,18 +35,15 @@ def add_optimize(sub) -> None:
 
 def run_optimize(args) -> int:
     from chemgen.goal import OptimizeConfig, OptimizeInterrupted, optimize, read_run_file
-    from chemgen.goal.config import setting_names
+    from chemgen.goal.config import resumed, setting_names
+    from chemgen.io.atomic import check_distinct
+    from chemgen.model.estimator import resolve_model
     from chemgen.goal.scoring import ScoringFunction, scoring_from_table
 
     settings, outputs, table = read_run_file(args.config) if args.config else ({}, {}, None)
-    if args.resume:  # the checkpoint's settings and scoring, unless given again
-        from chemgen.model import modelfile
-
-        saved = modelfile.read_npz(args.resume)[1].get("optimize", {})
-        settings = {k: v for k, v in saved.get("settings", {}).items() if k in setting_names()} | settings
-        if table is None and saved.get("scoring"):
-            table = {"aggregation": saved.get("aggregation", "geometric"), "component": saved["scoring"]}
     settings.update({k: v for k, v in vars(args).items() if k in setting_names() and v is not None})
+    if args.resume:  # the checkpoint's settings and scoring, unless given again
+        settings, table = resumed(args.resume, settings, table)
     outputs.update({k: getattr(args, k) for k in ("out", "log", "summary", "checkpoint") if getattr(args, k)})
     if not outputs.get("out"):
         raise ChemgenError("give --out AGENT.npz (or out = \"...\" in the run file)")
@@ -61,6 +58,10 @@ def run_optimize(args) -> int:
     else:
         raise ChemgenError("give --score 'opsin,rdkit,...' (or a [scoring] table in the --config run file)")
     ckpt = outputs.get("checkpoint") or checkpoint_path(outputs["out"])
+    written = {"--out": outputs["out"], "--log": outputs.get("log"), "--summary": outputs.get("summary"),
+               "--checkpoint": ckpt}
+    check_distinct({"--prior": resolve_model(config.prior), "--config": args.config}, written)
+    check_distinct({"--resume": args.resume}, {k: v for k, v in written.items() if k != "--checkpoint"})
     try:
         result = optimize(scoring, config=config, out=outputs["out"], log=outputs.get("log"),
                           summary=outputs.get("summary"), checkpoint=ckpt, resume=args.resume, progress=log_line)

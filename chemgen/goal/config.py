@@ -111,6 +111,18 @@ def setting_names() -> tuple[str, ...]:
     return OptimizeConfig.setting_names()
 
 
+def resumed(checkpoint: str | Path, given: dict[str, Any], table: Optional[dict[str, Any]]
+            ) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
+    """A resumed run's settings and scoring table: the checkpoint's, with those given again taking their place."""
+    from chemgen.model import modelfile
+
+    saved = modelfile.read_npz(checkpoint)[1].get("optimize", {})
+    settings = {k: v for k, v in saved.get("settings", {}).items() if k in setting_names()} | given
+    if table is None and saved.get("scoring"):
+        table = {"aggregation": saved.get("aggregation", "geometric"), "component": saved["scoring"]}
+    return settings, table
+
+
 TOML_ALIASES = {"seed": "random_state"}  # the TOML and the CLI say seed
 
 

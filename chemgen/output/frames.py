@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from chemgen.chem import molecules as chem
 from chemgen.errors import ChemgenError, ConfigError
-from chemgen.io.names import printable, quoted
+from chemgen.io.names import quoted
 from chemgen.output.writers import field_names, to_record
 
 if TYPE_CHECKING:

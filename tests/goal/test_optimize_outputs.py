@@ -98,3 +98,29 @@ def test_a_count_beyond_any_run_is_refused(tmp_path, capsys):
     assert main(["optimize", "--config", str(run_file)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "steps = 10,000,000,000,000,000,000,000 is more than any run can use" in err
+
+
+@pytest.mark.parametrize("clash", ["prior", "config", "resume", "log"])
+def test_an_output_that_is_an_input_or_another_output_is_refused_before_work(tiny_model_path, tmp_path, capsys, clash):
+    import shutil
+
+    from chemgen.cli import main
+
+    prior = tmp_path / "prior.npz"
+    shutil.copy(tiny_model_path, prior)
+    run_file = tmp_path / "run.toml"
+    run_file.write_text("steps = 1\n")
+    ckpt = tmp_path / "c.ckpt.npz"
+    optimize("graded", prior=str(prior), steps=1, checkpoint=ckpt, **FAST)
+    before = {p: p.read_bytes() for p in (prior, run_file, ckpt)}
+    out = {"prior": prior, "config": run_file, "resume": ckpt, "log": tmp_path / "a.npz"}[clash]
+    argv = ["optimize", "--prior", str(prior), "--score", "graded", "--config", str(run_file), "--out",
+            str(tmp_path / "a.npz"), "--log", str(out if clash != "log" else tmp_path / "a.npz")]
+    if clash == "resume":
+        argv += ["--resume", str(ckpt), "--summary", str(ckpt)]
+    elif clash != "log":
+        argv[argv.index("--out") + 1] = str(out)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is the same file as" in err and "refusing to overwrite it" in err
+    assert {p: p.read_bytes() for p in before} == before
