@@ -1,4 +1,5 @@
-"""MkDocs hook: the command-line reference, rendered from ``chemgen.cli.build_parser()`` at build time.
+"""MkDocs hooks: the command-line reference, rendered from ``chemgen.cli.build_parser()`` at build time; and
+Sphinx roles in docstrings (``:class:`~a.B` ``) shown as plain code in the API reference.
 
 A page holding the marker ``<!-- cli-reference -->`` gets, in its place, a
 section per command: its summary, usage, and a table per group of its
@@ -9,11 +10,13 @@ here is written by hand and nothing can drift.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 MARKER = "<!-- cli-reference -->"
-WIDTH = 100  # usage lines are wrapped at this width, whatever the terminal
+WIDTH = 80  # usage lines are wrapped at this width, whatever the terminal
+ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|exc|obj):<code>(~?)([\w.]+)</code>")
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +25,11 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     if MARKER not in markdown:
         return markdown
     return markdown.replace(MARKER, render_reference())
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    """A docstring's ``:class:`~chemgen.x.Name` `` as the code ``Name`` (the full path without the tilde)."""
+    return ROLE.sub(lambda m: f"<code>{m[2].rsplit('.', 1)[-1] if m[1] else m[2]}</code>", html)
 
 
 def render_reference() -> str:
