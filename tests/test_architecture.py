@@ -4,7 +4,7 @@ Every module of ``chemgen`` and ``chemgen_plugins`` is read with ``ast`` (no
 import runs), every import counted: at the top, inside functions (lazy) and
 under ``TYPE_CHECKING``. A module may import its own folder and the folders
 before it in LAYERS, never one after it, and no set of modules may import
-one another in a cycle. README's Architecture section states the same order.
+one another in a cycle. docs/architecture.md states the same order.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def layer_of(module: str) -> int:
         for prefix in prefixes:
             if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > length:
                 best, length = index, len(prefix)
-    assert best is not None, f"{module} is in no layer: add its folder to LAYERS (and README's Architecture)"
+    assert best is not None, f"{module} is in no layer: add its folder to LAYERS (and docs/architecture.md)"
     return best
 
 
