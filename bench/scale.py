@@ -18,7 +18,7 @@ Three measurements, each in its own process so peak memory (RSS) is the client's
   million-candidate run take hours.
 
 Figures from the 2-core development machine, shared with other jobs, are in the
-README's "Many machines" section.
+documentation's benchmarks page (docs/benchmarks.md, "Many machines").
 """
 from __future__ import annotations
 

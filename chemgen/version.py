@@ -1,3 +1,3 @@
 """The version of chemgen, declared once: the package, the command line and the wheel read it here."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"

@@ -4,7 +4,7 @@ Every module of ``chemgen`` and ``chemgen_plugins`` is read with ``ast`` (no
 import runs), every import counted: at the top, inside functions (lazy) and
 under ``TYPE_CHECKING``. A module may import its own folder and the folders
 before it in LAYERS, never one after it, and no set of modules may import
-one another in a cycle. README's Architecture section states the same order.
+one another in a cycle. docs/architecture.md states the same order.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def layer_of(module: str) -> int:
         for prefix in prefixes:
             if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > length:
                 best, length = index, len(prefix)
-    assert best is not None, f"{module} is in no layer: add its folder to LAYERS (and README's Architecture)"
+    assert best is not None, f"{module} is in no layer: add its folder to LAYERS (and docs/architecture.md)"
     return best
 
 
@@ -130,10 +130,10 @@ def test_no_import_cycles():
     assert not cycles, f"import cycles: {cycles}"
 
 
-def test_readme_states_the_same_order():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_architecture_page_states_the_same_order():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     order = "io → model → chem → filters → plugins → output → generation → evaluation → goal → cli"
-    assert order in text, "README's Architecture section must give the import order as LAYERS does"
+    assert order in text, "docs/architecture.md must give the import order as LAYERS does"
 
 
 def test_every_package_folder_ships():
@@ -141,6 +141,7 @@ def test_every_package_folder_ships():
 
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg")
-    listed = {p.strip() for p in config["options"]["packages"].replace("\n", ",").split(",") if p.strip()}
+    lines = config["options"]["packages"].strip().splitlines()  # setuptools reads a multi-line value a package a line
+    listed = {line.strip() for line in lines}
     folders = {m for m, path in MODULES.items() if path.name == "__init__.py"}
     assert folders == listed, f"setup.cfg packages differ from the package folders: {sorted(folders ^ listed)}"

@@ -1,6 +1,6 @@
 """Bad input at the command line: one line on stderr, exit 2, nothing lost or half-written.
 
-Each case here is a row of README's "What chemgen does with bad input".
+Each case here is a row of "What chemgen does with bad input" (docs/guide/bad-input.md).
 """
 import json
 import os
