@@ -384,7 +384,7 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     calls = record_structures(run, smiles, table.total, sent_before)
     _count(run, calls, top_before, smiles)
     rewards = run.diversity.penalise(table.total, scaffolds) if config.diversity_filter else table.total.copy()
-    keep = first_of_each(smiles, [s.name for s in samples]) if config.unique_structures else range(len(samples))
+    keep = learnt_samples(config, smiles, [s.name for s in samples], rewards)
     prior_logp, agent_logp, loss = learn_batch(run, samples, keep, rewards)
     if config.replay:
         for i, sample in enumerate(samples):
@@ -415,6 +415,17 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                "seconds": state.seconds}
     state.history.append(figures)
     return rows, figures
+
+
+def learnt_samples(config: OptimizeConfig, smiles: Sequence[Optional[str]], names: Sequence[str],
+                   rewards: np.ndarray) -> np.ndarray:
+    """Indices of the samples that enter the loss, in batch order: each structure's first sample (with
+    ``unique_structures``), then the best ``learn_share`` of the batch by reward."""
+    keep = first_of_each(smiles, names) if config.unique_structures else np.arange(len(names))
+    if config.learn_share < 1:
+        count = max(1, int(config.learn_share * len(names)))
+        keep = np.sort(keep[np.argsort(-rewards[keep], kind="stable")[:count]])
+    return keep
 
 
 def first_of_each(smiles: Sequence[Optional[str]], names: Sequence[str]) -> np.ndarray:

@@ -36,6 +36,7 @@ from chemgen.io.settings import (
     positive_number,
     seed,
     setting,
+    weight_up_to_one,
 )
 
 OUTPUT_KEYS = ("out", "log", "summary", "checkpoint")
@@ -95,6 +96,9 @@ class OptimizeConfig(CheckedSettings):
                                "--bucket-size")
     min_score: float = setting(0.4, "score from which a sample counts as a hit on its scaffold", score_threshold,
                                "--min-score")
+    learn_share: float = setting(1.0, "share of the batch, best scores first, that enters the loss (Augmented "
+                                      "Hill-Climb, Thomas et al. 2022, uses 0.25; 1: every sample)", weight_up_to_one,
+                                 "--learn-share", metavar="SHARE")
     replay: bool = setting(True, "replay memory: the best names seen are learnt from again", boolean, "--replay")
     memory_size: int = setting(50, "names the replay memory keeps (the best by score)", positive_int,
                                "--memory-size")

@@ -155,3 +155,19 @@ def test_a_run_with_every_setting_resumes_exactly(tiny_model_path, tmp_path):
     assert resumed.scored == whole.scored
     for key, value in whole.agent.params_.items():
         assert np.array_equal(value, resumed.agent.params_[key]), key
+
+
+def test_learn_share_learns_from_the_best_of_the_batch_only(tiny_model, learnt, tmp_path):
+    import json
+
+    log = tmp_path / "run.jsonl"
+    optimize("chloro", prior=tiny_model, steps=1, learn_share=0.25, replay=False, log=log, **FAST)
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    names, scores = learnt[0]
+    assert len(names) == 4 and sorted(scores) == sorted(r["score"] for r in rows)[-4:]  # AHC: the best quarter
+    assert names == [r["name"] for r in rows if r["name"] in names][:4]  # in batch order
+    kept = agent_module.learnt_samples(agent_module.OptimizeConfig(unique_structures=True, learn_share=0.5),
+                                       ["A", "A", "B", "C", None], list("abcde"), np.array([0.9, 0.9, 0.1, 0.5, 0.0]))
+    assert kept.tolist() == [0, 3]  # each structure once, then the best half of the batch's five (two)
+    with pytest.raises(Exception, match="learn_share must be in"):
+        optimize("chloro", prior=tiny_model, steps=1, learn_share=0.0, **FAST)
