@@ -384,13 +384,16 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     calls = record_structures(run, smiles, table.total, sent_before)
     _count(run, calls, top_before, smiles)
     rewards = run.diversity.penalise(table.total, scaffolds) if config.diversity_filter else table.total.copy()
-    keep = learnt_samples(config, smiles, [s.name for s in samples], rewards)
-    prior_logp, agent_logp, loss = learn_batch(run, samples, keep, rewards)
-    if config.replay:
-        for i, sample in enumerate(samples):
-            run.memory.add(sample.name, float(rewards[i]), float(prior_logp[i]), smiles[i])
-    if config.augment_rounds:
-        augment(run, [s.name for s in samples], smiles, keep, rewards)
+    if config.loss == "hill_climb":
+        prior_logp, agent_logp, loss = climb(run, samples, smiles, rewards)
+    else:
+        keep = learnt_samples(config, smiles, [s.name for s in samples], rewards)
+        prior_logp, agent_logp, loss = learn_batch(run, samples, keep, rewards)
+        if config.replay:
+            for i, sample in enumerate(samples):
+                run.memory.add(sample.name, float(rewards[i]), float(prior_logp[i]), smiles[i])
+        if config.augment_rounds:
+            augment(run, [s.name for s in samples], smiles, keep, rewards)
     state.step += 1
     state.names_scored += len(samples)
     rows = []
@@ -460,6 +463,23 @@ def learn_batch(run: Run, samples: Sequence[Any], keep: Sequence[int],
     return prior_logp, agent_logp, loss
 
 
+def climb(run: Run, samples: Sequence[Any], smiles: Sequence[Optional[str]],
+          rewards: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """SMILES LSTM-HC's rule: the batch joins the replay memory (the best names seen), then one Adam step
+    raises the mean log-likelihood of every name in it. Returns the batch's prior and agent log-likelihoods
+    (N,) each and the loss (minus that mean)."""
+    names = [s.name for s in samples]
+    prior_logp = logp_of(run.prior, names)
+    for i, name in enumerate(names):
+        run.memory.add(name, float(rewards[i]), float(prior_logp[i]), smiles[i])
+    if run.memory.entries:
+        loss = learn(run, [e["name"] for e in run.memory.entries], np.zeros(len(run.memory.entries)),
+                     hill_climb=True)[2]
+    else:  # nothing scored above 0 yet: nothing to climb toward
+        loss = 0.0
+    return prior_logp, np.array([s.logp for s in samples], dtype=np.float64), loss
+
+
 def augment(run: Run, names: list[str], smiles: Sequence[Optional[str]], keep: np.ndarray,
             rewards: np.ndarray) -> None:
     """Augmented Memory (Guo and Schwaller 2023): ``augment_rounds`` more Adam steps after the step's own, each
@@ -524,9 +544,11 @@ def _top_scores(scored: ScoredStructures) -> list[float]:
     return heapq.nlargest(PATIENCE_TOP, scored.scores.values())
 
 
-def learn(run: Run, names: Sequence[str], scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """One Adam step on the DAP loss over names; returns the prior's and the agent's log-likelihoods before
-    it (N,) each, and the loss.
+def learn(run: Run, names: Sequence[str], scores: np.ndarray,
+          hill_climb: bool = False) -> tuple[np.ndarray, np.ndarray, float]:
+    """One Adam step on the DAP loss over names (with ``hill_climb``, on minus their mean log-likelihood, the
+    prior unused); returns the prior's (NaN with ``hill_climb``) and the agent's log-likelihoods before it
+    (N,) each, and the loss.
 
     The names are dealt into one part per thread (every k-th of the longest-first order, so each part is
     sorted and about as long as the others); each thread scores its part under the prior, runs the agent's
@@ -535,19 +557,23 @@ def learn(run: Run, names: Sequence[str], scores: np.ndarray) -> tuple[np.ndarra
     agent = run.agent
     order = np.argsort([-len(n) for n in names], kind="stable")  # longest first: finished rows are skipped
     parts = [order[i :: run.config.threads] for i in range(min(run.config.threads, len(names)))]
-    prior_logp, agent_logp = np.empty(len(names)), np.empty(len(names))  # (N,) each
+    prior_logp, agent_logp = np.full(len(names), np.nan), np.empty(len(names))  # (N,) each
     batches: list[Any] = [None] * len(parts)
 
     def forward_part(i: int) -> None:
         part_names = [names[j] for j in parts[i]]
-        prior_logp[parts[i]] = logp_of(run.prior, part_names)
+        if not hill_climb:
+            prior_logp[parts[i]] = logp_of(run.prior, part_names)
         inputs, targets, mask = batch_from_codes(*agent.vocab.encode_padded(part_names))
         _, _, cache = network.forward(agent.config, agent.params, inputs, targets, mask, run.workspaces[i])
         agent_logp[parts[i]] = cache.name_logp
         batches[i] = (targets, mask, cache)
 
     run.pool.run(forward_part, len(parts))
-    loss, weights = network.dap_loss(agent_logp, prior_logp, scores, run.config.sigma)
+    if hill_climb:
+        loss, weights = float(-agent_logp.mean()), np.full(len(names), 1.0 / len(names))  # w = -d loss / d logp
+    else:
+        loss, weights = network.dap_loss(agent_logp, prior_logp, scores, run.config.sigma)
     if run.config.likelihood_penalty:
         penalty, penalty_weights = network.likelihood_penalty(agent_logp, run.config.likelihood_penalty)
         loss, weights = loss + penalty, weights + penalty_weights

@@ -32,6 +32,7 @@ from chemgen.io.settings import (
     boolean,
     non_negative_int,
     non_negative_number,
+    one_of,
     positive_int,
     positive_number,
     seed,
@@ -40,6 +41,7 @@ from chemgen.io.settings import (
 )
 
 OUTPUT_KEYS = ("out", "log", "summary", "checkpoint")
+LOSSES = ("dap", "hill_climb")
 DEFAULT_STEPS = 300  # learning steps of a run without a budget, unless told
 
 
@@ -80,6 +82,9 @@ class OptimizeConfig(CheckedSettings):
     stale_steps: int = setting(20, "with a budget, stop after this many steps in a row that score no new structure "
                                    "(0: never)", non_negative_int, "--stale-steps", metavar="STEPS")
     batch_size: int = setting(64, "names sampled and scored per step", positive_int, "--batch-size")
+    loss: str = setting("dap", "learning rule: dap (REINVENT's: toward log p_prior + sigma * score) or hill_climb "
+                               "(SMILES LSTM-HC's: raise the likelihood of the replay memory's best names)",
+                        one_of(LOSSES), "--loss", choices=LOSSES)
     sigma: float = setting(128.0, "score multiplier: the agent aims at log p_prior + sigma * score", positive_number,
                            "--sigma")
     learning_rate: float = setting(1e-4, "Adam learning rate", positive_number, "--lr")

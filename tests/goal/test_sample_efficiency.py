@@ -42,9 +42,9 @@ def learnt(monkeypatch):
     calls = []
     original = agent_module.learn
 
-    def learn(run, names, scores):
+    def learn(run, names, scores, **kwargs):
         calls.append((list(names), np.array(scores)))
-        return original(run, names, scores)
+        return original(run, names, scores, **kwargs)
 
     monkeypatch.setattr(agent_module, "learn", learn)
     return calls
@@ -171,3 +171,22 @@ def test_learn_share_learns_from_the_best_of_the_batch_only(tiny_model, learnt, 
     assert kept.tolist() == [0, 3]  # each structure once, then the best half of the batch's five (two)
     with pytest.raises(Exception, match="learn_share must be in"):
         optimize("chloro", prior=tiny_model, steps=1, learn_share=0.0, **FAST)
+
+
+def test_hill_climb_raises_the_likelihood_of_the_memory(tiny_model, learnt):
+    result = optimize("chloro", prior=tiny_model, steps=24, loss="hill_climb", memory_size=16, **FAST)
+    names, _ = learnt[-1]
+    assert len(learnt) == 24 and 0 < len(names) <= 16  # one step a batch, on the whole memory: the names scored
+    assert all("chloro" in name for name in names)  # above 0, one per (fake) structure
+    means = [row["mean_score"] for row in result.history]
+    assert np.mean(means[-6:]) > np.mean(means[:6]) + 0.1
+    from chemgen.goal.agent import _prepare, learn, scoring_of
+    from chemgen.goal.config import OptimizeConfig
+
+    run = _prepare(OptimizeConfig(loss="hill_climb"), scoring_of("chloro"), tiny_model)
+    prior, agent, loss = learn(run, ["chloroethane", "propanol"], np.zeros(2), hill_climb=True)
+    assert np.isnan(prior).all() and loss == pytest.approx(-np.mean(tiny_model.score(["chloroethane", "propanol"])),
+                                                           rel=1e-5)
+    from chemgen.model.score import logp_of
+
+    assert np.mean(logp_of(run.agent, ["chloroethane", "propanol"])) > -loss  # one step up their likelihood
