@@ -48,7 +48,7 @@ from chemgen.chem import molecules as chem
 from chemgen.errors import ChemgenError, ConfigError
 from chemgen.filters import Candidate
 from chemgen.goal.config import OptimizeConfig
-from chemgen.goal.memory import DiversityFilter, ReplayMemory
+from chemgen.goal.memory import DiversityFilter, NameVariants, ReplayMemory
 from chemgen.goal.oracle import OracleError, ScoredStructures
 from chemgen.goal.scoring import Component, ScoringFunction, is_oracle
 from chemgen.io.atomic import StagedFile, atomic_open, check_writable, exclusive
@@ -146,6 +146,8 @@ class Run:
     diversity: DiversityFilter
     memory: ReplayMemory
     state: OptimizeState = field(default_factory=OptimizeState)
+    variants: NameVariants = field(default_factory=NameVariants)  # other names of a structure (Augmented Memory)
+    opsin: Any = None  # the namer's OPSIN check, started when names are augmented
     pool: Threads = field(init=False)  # config.threads threads sharing each step
     workspaces: list[Workspace] = field(init=False)  # one per thread
     scored: ScoredStructures = field(init=False)  # every distinct structure scored, its total, in order
@@ -156,6 +158,11 @@ class Run:
         self.workspaces = [Workspace() for _ in range(self.config.threads)]
         self.scored = ScoredStructures(None, self.config.budget)
         self.scoring.start_run(self.config.budget)
+
+    def close(self) -> None:
+        if self.opsin is not None:
+            self.opsin.close()
+            self.opsin = None
 
     @property
     def counting(self) -> bool:
@@ -239,6 +246,7 @@ def optimize(
         finally:
             if staged is not None:
                 staged.close()
+            run.close()
         _write_outputs(run, out, summary, checkpoint)
     result = run.result()
     if interrupted:
@@ -379,10 +387,16 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     calls = record_structures(run, smiles, table.total, sent_before)
     _count(run, calls, top_before, smiles)
     rewards = run.diversity.penalise(table.total, scaffolds) if config.diversity_filter else table.total.copy()
-    replayed = run.memory.sample(config.replay_size, run.rng) if config.replay else []
-    names = [s.name for s in samples] + [e["name"] for e in replayed]
-    scores = np.concatenate([rewards, [e["score"] for e in replayed]])  # (N,)
-    prior_logp, agent_logp, loss = learn(run, names, scores)
+    if config.loss == "hill_climb":
+        prior_logp, agent_logp, loss = climb(run, samples, smiles, rewards)
+    else:
+        keep = learnt_samples(config, smiles, [s.name for s in samples], rewards)
+        prior_logp, agent_logp, loss = learn_batch(run, samples, keep, rewards)
+        if config.replay:
+            for i, sample in enumerate(samples):
+                run.memory.add(sample.name, float(rewards[i]), float(prior_logp[i]), smiles[i])
+        if config.augment_rounds:
+            augment(run, [s.name for s in samples], smiles, keep, rewards)
     state.step += 1
     state.names_scored += len(samples)
     rows = []
@@ -394,8 +408,6 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         if run.counting:
             row["call"] = calls[i]
         rows.append(row)
-        if config.replay:
-            run.memory.add(sample.name, float(rewards[i]), float(prior_logp[i]), smiles[i])
         if smiles[i] is not None or table.total[i] > 0:  # a structure, or a score that needs none
             _keep_best(state.best, row)
             if table.total[i] >= config.min_score and scaffolds[i] is not None:
@@ -409,6 +421,103 @@ def step(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                "seconds": state.seconds}
     state.history.append(figures)
     return rows, figures
+
+
+def learnt_samples(config: OptimizeConfig, smiles: Sequence[Optional[str]], names: Sequence[str],
+                   rewards: np.ndarray) -> np.ndarray:
+    """Indices of the samples that enter the loss, in batch order: each structure's first sample (with
+    ``unique_structures``), then the best ``learn_share`` of the batch by reward."""
+    keep = first_of_each(smiles, names) if config.unique_structures else np.arange(len(names))
+    if config.learn_share < 1:
+        count = max(1, int(config.learn_share * len(names)))
+        keep = np.sort(keep[np.argsort(-rewards[keep], kind="stable")[:count]])
+    return keep
+
+
+def first_of_each(smiles: Sequence[Optional[str]], names: Sequence[str]) -> np.ndarray:
+    """Indices of each structure's first sample in the batch (a name without a structure is its own key)."""
+    seen: set[str] = set()
+    keep = []
+    for i, (key, name) in enumerate(zip(smiles, names)):
+        key = key or f"name:{name}"
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    return np.array(keep, dtype=np.int64)
+
+
+def learn_batch(run: Run, samples: Sequence[Any], keep: Sequence[int],
+                rewards: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """One Adam step on the kept samples and the names replayed from memory; returns every sample's prior and
+    agent log-likelihood before the step (N,) each (a dropped sample's from its sampling and the prior) and
+    the loss."""
+    config = run.config
+    keep = np.asarray(keep, dtype=np.int64)
+    replayed = run.memory.sample(config.replay_size, run.rng, config.replay_by_score) if config.replay else []
+    names = [samples[i].name for i in keep] + [e["name"] for e in replayed]
+    scores = np.concatenate([rewards[keep], [e["score"] for e in replayed]])  # (K + R,)
+    learnt_prior, learnt_agent, loss = learn(run, names, scores)
+    prior_logp = np.empty(len(samples))
+    agent_logp = np.array([s.logp for s in samples], dtype=np.float64)  # (N,) the agent's before the step
+    prior_logp[keep], agent_logp[keep] = learnt_prior[: len(keep)], learnt_agent[: len(keep)]
+    dropped = np.setdiff1d(np.arange(len(samples)), keep)
+    if len(dropped):
+        prior_logp[dropped] = logp_of(run.prior, [samples[i].name for i in dropped])
+    return prior_logp, agent_logp, loss
+
+
+def climb(run: Run, samples: Sequence[Any], smiles: Sequence[Optional[str]],
+          rewards: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """SMILES LSTM-HC's rule: the batch joins the replay memory (the best names seen), then one Adam step
+    raises the mean log-likelihood of every name in it. Returns the batch's prior and agent log-likelihoods
+    (N,) each and the loss (minus that mean)."""
+    names = [s.name for s in samples]
+    prior_logp = logp_of(run.prior, names)
+    for i, name in enumerate(names):
+        run.memory.add(name, float(rewards[i]), float(prior_logp[i]), smiles[i])
+    if run.memory.entries:
+        loss = learn(run, [e["name"] for e in run.memory.entries], np.zeros(len(run.memory.entries)),
+                     hill_climb=True)[2]
+    else:  # nothing scored above 0 yet: nothing to climb toward
+        loss = 0.0
+    return prior_logp, np.array([s.logp for s in samples], dtype=np.float64), loss
+
+
+def augment(run: Run, names: list[str], smiles: Sequence[Optional[str]], keep: np.ndarray,
+            rewards: np.ndarray) -> None:
+    """Augmented Memory (Guo and Schwaller 2023): ``augment_rounds`` more Adam steps after the step's own, each
+    on the kept samples and the whole memory (the batch already in it), every structure written under another
+    of its known names when ``augment_names`` (else the same names again)."""
+    config = run.config
+    if config.augment_names:
+        for name, key in zip(names, smiles):  # every name the agent wrote, duplicates of a structure included
+            run.variants.add(key, name)
+        _name_structures(run, [e["key"] for e in run.memory.entries if not e["key"].startswith("name:")])
+    memory = run.memory.entries if config.replay else []
+    all_names = [names[i] for i in keep] + [e["name"] for e in memory]
+    all_keys = [smiles[i] for i in keep] + [e["key"] for e in memory]
+    scores = np.concatenate([rewards[keep], [e["score"] for e in memory]])  # (K + M,)
+    for _ in range(config.augment_rounds):
+        written = ([run.variants.other(k, n, run.rng) for k, n in zip(all_keys, all_names)]
+                   if config.augment_names else all_names)
+        learn(run, written, scores)
+
+
+def _name_structures(run: Run, keys: Sequence[str]) -> None:
+    """The namer's verified name (openclatura, read back by OPSIN) of each structure not named yet, when the
+    model's vocabulary can write it."""
+    todo = [k for k in dict.fromkeys(keys) if k not in run.variants.named]
+    if not todo:
+        return
+    from chemgen.chem.namer import name_molecules
+    from chemgen.chem.opsin import OpsinProcess
+
+    if run.opsin is None:
+        run.opsin = OpsinProcess().start()
+    for named in name_molecules(todo, run.opsin):
+        run.variants.named.add(named.smiles)
+        if named.name and run.agent.vocab.unknown_char(named.name) is None:
+            run.variants.add(named.smiles, named.name)
 
 
 def record_structures(run: Run, smiles: Sequence[Optional[str]], totals: np.ndarray,
@@ -438,9 +547,11 @@ def _top_scores(scored: ScoredStructures) -> list[float]:
     return heapq.nlargest(PATIENCE_TOP, scored.scores.values())
 
 
-def learn(run: Run, names: Sequence[str], scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """One Adam step on the DAP loss over names; returns the prior's and the agent's log-likelihoods before
-    it (N,) each, and the loss.
+def learn(run: Run, names: Sequence[str], scores: np.ndarray,
+          hill_climb: bool = False) -> tuple[np.ndarray, np.ndarray, float]:
+    """One Adam step on the DAP loss over names (with ``hill_climb``, on minus their mean log-likelihood, the
+    prior unused); returns the prior's (NaN with ``hill_climb``) and the agent's log-likelihoods before it
+    (N,) each, and the loss.
 
     The names are dealt into one part per thread (every k-th of the longest-first order, so each part is
     sorted and about as long as the others); each thread scores its part under the prior, runs the agent's
@@ -449,19 +560,26 @@ def learn(run: Run, names: Sequence[str], scores: np.ndarray) -> tuple[np.ndarra
     agent = run.agent
     order = np.argsort([-len(n) for n in names], kind="stable")  # longest first: finished rows are skipped
     parts = [order[i :: run.config.threads] for i in range(min(run.config.threads, len(names)))]
-    prior_logp, agent_logp = np.empty(len(names)), np.empty(len(names))  # (N,) each
+    prior_logp, agent_logp = np.full(len(names), np.nan), np.empty(len(names))  # (N,) each
     batches: list[Any] = [None] * len(parts)
 
     def forward_part(i: int) -> None:
         part_names = [names[j] for j in parts[i]]
-        prior_logp[parts[i]] = logp_of(run.prior, part_names)
+        if not hill_climb:
+            prior_logp[parts[i]] = logp_of(run.prior, part_names)
         inputs, targets, mask = batch_from_codes(*agent.vocab.encode_padded(part_names))
         _, _, cache = network.forward(agent.config, agent.params, inputs, targets, mask, run.workspaces[i])
         agent_logp[parts[i]] = cache.name_logp
         batches[i] = (targets, mask, cache)
 
     run.pool.run(forward_part, len(parts))
-    loss, weights = network.dap_loss(agent_logp, prior_logp, scores, run.config.sigma)
+    if hill_climb:
+        loss, weights = float(-agent_logp.mean()), np.full(len(names), 1.0 / len(names))  # w = -d loss / d logp
+    else:
+        loss, weights = network.dap_loss(agent_logp, prior_logp, scores, run.config.sigma)
+    if run.config.likelihood_penalty:
+        penalty, penalty_weights = network.likelihood_penalty(agent_logp, run.config.likelihood_penalty)
+        loss, weights = loss + penalty, weights + penalty_weights
     if not math.isfinite(loss):
         raise OptimizeDiverged(f"the loss became {loss} at step {run.state.step + 1}: lower --lr or --sigma")
     grads: list[Any] = [None] * len(parts)
@@ -566,6 +684,7 @@ def save_checkpoint(run: Run, path) -> None:
         "diversity": run.diversity.state(), "memory": run.memory.state(), "scored": run.scored.state(),
         "oracles": [oracle.scored.state() for oracle in run.scoring.oracles.values()],
         "valid_names": state.valid_names, "stale": state.stale, "unchanged": state.unchanged,
+        "variants": run.variants.state(),
     }
     checkpoints.save(path, run.agent, run.settings, run.training, CHECKPOINT_KEY, payload, run.optimizer, run.rng,
                      meta=run.meta())
@@ -585,6 +704,7 @@ def _restore(run: Run, path) -> None:
     checkpoints.restore_optimizer(arrays, saved, run.optimizer, run.rng)
     run.diversity.load(saved["diversity"])
     run.memory.load(saved["memory"])
+    run.variants.load(saved.get("variants", {}))
     run.scored.load(saved.get("scored", {}))
     for oracle, state in zip(run.scoring.oracles.values(), saved.get("oracles", [])):
         oracle.scored.load(state)

@@ -32,13 +32,16 @@ from chemgen.io.settings import (
     boolean,
     non_negative_int,
     non_negative_number,
+    one_of,
     positive_int,
     positive_number,
     seed,
     setting,
+    weight_up_to_one,
 )
 
 OUTPUT_KEYS = ("out", "log", "summary", "checkpoint")
+LOSSES = ("dap", "hill_climb")
 DEFAULT_STEPS = 300  # learning steps of a run without a budget, unless told
 
 
@@ -77,19 +80,40 @@ class OptimizeConfig(CheckedSettings):
     stale_steps: int = setting(20, "with a budget, stop after this many steps in a row that score no new structure "
                                    "(0: never)", non_negative_int, "--stale-steps", metavar="STEPS")
     batch_size: int = setting(64, "names sampled and scored per step", positive_int, "--batch-size")
+    loss: str = setting("dap", "learning rule: dap (REINVENT's: toward log p_prior + sigma * score) or hill_climb "
+                               "(SMILES LSTM-HC's: raise the likelihood of the replay memory's best names)",
+                        one_of(LOSSES), "--loss", choices=LOSSES)
     sigma: float = setting(128.0, "score multiplier: the agent aims at log p_prior + sigma * score", positive_number,
                            "--sigma")
     learning_rate: float = setting(1e-4, "Adam learning rate", positive_number, "--lr")
+    likelihood_penalty: float = setting(0.0, "weight of REINVENT's penalty on names the agent finds very likely: "
+                                             "adds weight * mean(-1 / log p_agent) to the loss (PMO's REINVENT: "
+                                             "5000; 0: off)", non_negative_number, "--likelihood-penalty",
+                                        metavar="WEIGHT")
+    unique_structures: bool = setting(False, "learn from each structure once per step: further samples of a "
+                                             "structure already in the batch leave the loss (as PMO's REINVENT "
+                                             "drops repeated SMILES)", boolean, "--unique-structures")
     diversity_filter: bool = setting(True, "identical-Murcko-scaffold buckets: a full bucket's hits score 0",
                                      boolean, "--diversity-filter")
     bucket_size: int = setting(25, "hits allowed per scaffold before further hits score 0", positive_int,
                                "--bucket-size")
     min_score: float = setting(0.4, "score from which a sample counts as a hit on its scaffold", score_threshold,
                                "--min-score")
+    learn_share: float = setting(1.0, "share of the batch, best scores first, that enters the loss (Augmented "
+                                      "Hill-Climb, Thomas et al. 2022, uses 0.25; 1: every sample)", weight_up_to_one,
+                                 "--learn-share", metavar="SHARE")
     replay: bool = setting(True, "replay memory: the best names seen are learnt from again", boolean, "--replay")
     memory_size: int = setting(50, "names the replay memory keeps (the best by score)", positive_int,
                                "--memory-size")
     replay_size: int = setting(10, "names replayed from memory into each step", non_negative_int, "--replay-size")
+    replay_by_score: bool = setting(False, "draw the replayed names in proportion to their score (PMO's REINVENT), "
+                                           "not uniformly", boolean, "--replay-by-score")
+    augment_rounds: int = setting(0, "Augmented Memory (Guo and Schwaller 2023, who use 2): extra learning steps "
+                                     "per step, each on the batch and the whole replay memory (0: off)",
+                                  non_negative_int, "--augment-rounds", metavar="N")
+    augment_names: bool = setting(True, "in those rounds, write each structure under another of its valid names "
+                                        "when one is known (one the agent wrote, or the namer's)", boolean,
+                                  "--augment-names")
     time_limit: float = setting(0.0, "stop after this many seconds of steps (0: run all steps)", non_negative_number,
                                 "--time-limit", metavar="SECONDS")
     max_length: int = setting(200, "longest name sampled", positive_int, "--max-length")

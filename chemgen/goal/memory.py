@@ -8,6 +8,12 @@ is pushed to new chemotypes instead of collapsing on one.
 The replay memory keeps the best ``size`` names seen (one per structure, by
 score) with their prior log-likelihood; a few of them join each step's batch,
 so good finds keep pulling the agent (REINVENT's "inception").
+
+The name variants are the Augmented Memory of Guo and Schwaller (2023) for
+names: where SMILES can be written from any atom, a structure has several
+valid names (the namer's, and those the agent itself wrote), and replaying a
+good structure under another of its names teaches the structure rather than
+one string.
 """
 from __future__ import annotations
 
@@ -65,11 +71,13 @@ class ReplayMemory:
         self.entries.sort(key=lambda e: (-e["score"], e["name"]))
         del self.entries[self.size :]
 
-    def sample(self, n: int, rng: np.random.Generator) -> list[dict[str, Any]]:
-        """Up to n entries drawn without replacement."""
+    def sample(self, n: int, rng: np.random.Generator, by_score: bool = False) -> list[dict[str, Any]]:
+        """Up to n entries drawn without replacement, uniformly or in proportion to their score."""
         if n <= 0 or not self.entries:
             return []
-        rows = rng.choice(len(self.entries), size=min(n, len(self.entries)), replace=False)
+        weights = np.array([e["score"] for e in self.entries]) if by_score else None
+        rows = rng.choice(len(self.entries), size=min(n, len(self.entries)), replace=False,
+                          p=None if weights is None else weights / weights.sum())
         return [self.entries[int(i)] for i in sorted(rows)]
 
     def state(self) -> dict[str, Any]:
@@ -77,3 +85,31 @@ class ReplayMemory:
 
     def load(self, state: dict[str, Any]) -> None:
         self.entries = [dict(e) for e in state.get("entries", [])]
+
+
+@dataclass
+class NameVariants:
+    """Structure key -> the distinct valid names known for it (at most ``per_structure``), in the order met."""
+
+    per_structure: int = 4
+    names: dict[str, list[str]] = field(default_factory=dict)
+    named: set[str] = field(default_factory=set)  # structures the namer was asked about
+
+    def add(self, key: Optional[str], name: Optional[str]) -> None:
+        if key is None or not name:
+            return
+        known = self.names.setdefault(key, [])
+        if name not in known and len(known) < self.per_structure:
+            known.append(name)
+
+    def other(self, key: Optional[str], name: str, rng: np.random.Generator) -> str:
+        """Another known name of the structure, drawn at random; the name itself when none is known."""
+        others = [n for n in self.names.get(key, ()) if n != name] if key is not None else []
+        return others[int(rng.integers(len(others)))] if others else name
+
+    def state(self) -> dict[str, Any]:
+        return {"names": {k: list(v) for k, v in self.names.items()}, "named": sorted(self.named)}
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.names = {str(k): [str(n) for n in v] for k, v in state.get("names", {}).items()}
+        self.named = {str(k) for k in state.get("named", [])}

@@ -359,3 +359,16 @@ def dap_loss(agent_logp: np.ndarray, prior_logp: np.ndarray, scores: np.ndarray,
     agent = np.asarray(agent_logp, dtype=np.float64)  # (B,)
     gap = np.asarray(prior_logp, dtype=np.float64) + sigma * np.asarray(scores, dtype=np.float64) - agent  # (B,)
     return float(np.mean(gap * gap)), 2.0 * gap / len(gap)
+
+
+def likelihood_penalty(agent_logp: np.ndarray, weight: float) -> tuple[float, np.ndarray]:
+    """REINVENT's penalty on names the agent finds very likely, and each name's weight for ``backward``.
+
+    penalty = weight * mean_b (-1 / agent_logp[b]): it grows without bound as a
+    name's log-likelihood nears 0 (the agent writes it almost surely), so it
+    holds the agent back from collapsing on a few names (PMO's REINVENT adds it
+    to the DAP loss with weight 5e3). Returns the penalty and w (B,) =
+    -d penalty / d agent_logp = -weight / (B * agent_logp[b]^2).
+    """
+    agent = np.asarray(agent_logp, dtype=np.float64)  # (B,), every entry < 0
+    return float(weight * np.mean(-1.0 / agent)), -weight / (len(agent) * agent * agent)
