@@ -69,7 +69,8 @@ KL_SAMPLES = 10000  # GuacaMol's KL benchmark: 10,000 generated and 10,000 refer
 
 
 def read_samples(path: str, column: Optional[str] = None) -> list[str]:
-    """The samples of a names file (one per line) or of a CSV/TSV file's column, empty ones kept.
+    """The samples of a names file (one per line) or of a CSV/TSV file's column (names files ignore it), empty
+    ones kept.
 
     A table's rows may hold unquoted commas in the last column (names such as ``5,8-dichloro``
     written without quotes): the extra fields are joined back into it.
@@ -80,9 +81,7 @@ def read_samples(path: str, column: Optional[str] = None) -> list[str]:
     opener = gzip.open if file.name.endswith(".gz") else open
     suffix = Path(file.name.removesuffix(".gz")).suffix.lower()
     with opener(file, "rt", encoding="utf-8", errors="replace", newline="") as handle:
-        if suffix not in (".csv", ".tsv"):
-            if column:
-                raise ConfigError(f"{path}: --column {column} needs a .csv or .tsv file")
+        if suffix not in (".csv", ".tsv"):  # a names file: the column is for the tables of the same run
             return [line.strip() for line in handle.read().splitlines()]
         return _column_of(csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ","), path, column)
 
@@ -251,7 +250,8 @@ def _no_nan(value: Any) -> Any:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="+", help="names files (one per line) or CSV/TSV files (see --column)")
-    parser.add_argument("--column", help="the column of names in CSV/TSV files (default: the only column)")
+    parser.add_argument("--column", help="the column of names in CSV/TSV files (default: the only column; names files "
+                                          "have none)")
     parser.add_argument("--train", help="training names or molecules file, or moses:train: novelty against it")
     parser.add_argument("--reference", help="names or molecules file, or moses:test: GuacaMol's KL score against it")
     parser.add_argument("--moses-wheel", help="the molsets 0.3.1 wheel (default: $CHEMGEN_MOSES_WHEEL, else "

@@ -77,6 +77,7 @@ def test_reading_names_files_and_tables(bench, tmp_path):
     text = tmp_path / "names.txt"
     text.write_text("ethanol\n\n  benzene \n")
     assert bench.read_samples(str(text)) == ["ethanol", "", "benzene"]  # an empty line is a (failed) sample
+    assert bench.read_samples(str(text), "iupac") == ["ethanol", "", "benzene"]  # --column is for tables
     table = tmp_path / "gen.csv"  # iupacGPT's file: one column, names with unquoted commas
     table.write_text("iupac\n5,8-dichloroquinoline\n\nbenzene\n")
     assert bench.read_samples(str(table), "iupac") == bench.read_samples(str(table)) == ["5,8-dichloroquinoline", "",
@@ -131,6 +132,6 @@ def test_command_line(bench, tmp_path, capsys):
     figures = json.loads(out.read_text())  # standard JSON: no NaN
     assert figures["files"][str(names)]["as written"]["novelty"] == 0.5
     with pytest.raises(SystemExit) as stop:
-        bench.main([str(names), "--column", "iupac"])
+        bench.main([str(names), str(tmp_path / "absent.csv"), "--column", "iupac"])
     assert stop.value.code == 2
-    assert capsys.readouterr().err == f"names_metrics: {names}: --column iupac needs a .csv or .tsv file\n"
+    assert capsys.readouterr().err == f"names_metrics: {tmp_path / 'absent.csv'}: not a file\n"
