@@ -8,7 +8,10 @@ descriptors first (``n,n-dimethyl`` -> ``N,N-dimethyl``, ``(2r)`` -> ``(2R)``), 
 to the name as written; when that changes any verdict, a second row gives every figure with
 it. Per row:
 
-* OPSIN: share of samples OPSIN parses; valid: share OPSIN parses and RDKit sanitises;
+* OPSIN: share of samples OPSIN parses; valid: share OPSIN parses and RDKit sanitises (the
+  benchmarks' validity: salts, mixtures and radicals count); strict: share that also passes
+  ``chemgen generate``'s default rdkit filter (one component, no radical or bare metal, the
+  aromatic rings the name promises);
 * unique: distinct structures (InChIKeys) among valid samples;
 * novel: distinct valid structures whose InChIKey is not among ``--train``'s structures;
 * QED and MW of the distinct valid structures: mean, sd (and quartiles in the JSON);
@@ -54,11 +57,12 @@ from chemgen.errors import ChemgenError, ConfigError  # noqa: E402
 from chemgen.evaluation.evaluate import VALIDITY_FILTERS, check_in_chunks, figure_text  # noqa: E402
 from chemgen.evaluation.evaluate import structure_figures, training_structures  # noqa: E402
 from chemgen.evaluation.metrics import kl_divergence_score  # noqa: E402
-from chemgen.filters import Candidate, FilterStage  # noqa: E402
+from chemgen.filters import Candidate, FilterStage, build_filters  # noqa: E402
 from chemgen.io.progress import progress_bar  # noqa: E402
 
 OPSIN_RESTORED, RDKIT_VALIDITY = VALIDITY_FILTERS  # chemgen evaluate's validity: OPSIN, then RDKit sanitises
 OPSIN_AS_WRITTEN = "opsin(restore_case=false)"
+RDKIT_STRICT = "rdkit(properties=none)"  # generate's default chemistry checks, nothing computed
 RDKIT = RDKIT_VALIDITY[:-1] + ",properties=qed+mw)"  # the same checks, computing QED and MW
 AS_WRITTEN, RESTORED = "as written", "case restored"
 MOSES = "moses:"  # --train/--reference moses:<file of the molsets wheel>
@@ -201,7 +205,8 @@ def figures(cands: list[Candidate], train_keys: Optional[set[str]] = None, refer
     valid = [c for c in cands if c.passed and c.inchikey]
     distinct = list({c.inchikey: c for c in reversed(valid)}.values())  # the first sample of each structure
     out = {"n": len(cands), "opsin": sum(c.verdicts["opsin"].passed for c in cands) / len(cands) if cands else math.nan,
-           "validity": base["validity"], "uniqueness": base["uniqueness"], "valid": len(valid),
+           "validity": base["validity"], "strict": _strict(valid) / len(cands) if cands else math.nan,
+           "uniqueness": base["uniqueness"], "valid": len(valid),
            "distinct_valid": len(distinct), "diversity": base["diversity"]}
     if train_keys is not None:
         out["novelty"] = base["novelty_structures"]
@@ -211,6 +216,11 @@ def figures(cands: list[Candidate], train_keys: Optional[set[str]] = None, refer
         generated = _subset([c.smiles for c in valid], kl_samples, rng)
         out["kl_score"] = kl_divergence_score(generated, _subset(reference, kl_samples, rng))["score"]
     return out
+
+
+def _strict(valid: list[Candidate]) -> int:
+    """How many valid candidates also pass the rdkit filter's default chemistry checks."""
+    return sum(verdict.passed for verdict in build_filters(RDKIT_STRICT)[0].check(valid))
 
 
 def _subset(items: list, size: int, rng: np.random.Generator) -> list:
@@ -225,11 +235,13 @@ def _subset(items: list, size: int, rng: np.random.Generator) -> list:
 
 def table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
     """Markdown table: one row per file and OPSIN reading."""
-    heads = ["names", "OPSIN reads", "samples", "OPSIN", "valid", "unique", "novel", "QED", "MW", "KL", "IntDiv"]
+    heads = ["names", "OPSIN reads", "samples", "OPSIN", "valid", "strict", "unique", "novel", "QED", "MW", "KL",
+             "IntDiv"]
     lines = ["| " + " | ".join(heads) + " |", "|---" * len(heads) + "|"]
     for label, reading, f in rows:
         cells = [label, reading, f"{f['n']:,}", figure_text("validity", f["opsin"]),
-                 figure_text("validity", f["validity"]), figure_text("uniqueness", f["uniqueness"]),
+                 figure_text("validity", f["validity"]), figure_text("validity", f["strict"]),
+                 figure_text("uniqueness", f["uniqueness"]),
                  figure_text("novelty_structures", f.get("novelty")), _spread(f["qed"], 2), _spread(f["mw"], 0),
                  figure_text("kl_score", f.get("kl_score")), figure_text("diversity", f["diversity"])]
         lines.append("| " + " | ".join(cells) + " |")

@@ -44,7 +44,7 @@ def mw(smiles: str) -> float:
 
 def test_figures_as_written_and_case_restored(bench, checked):
     written = bench.figures(checked["as written"], train_keys={key("CCO")})
-    assert (written["n"], written["opsin"], written["validity"]) == (6, 4 / 6, 3 / 6)
+    assert (written["n"], written["opsin"], written["validity"], written["strict"]) == (6, 4 / 6, 3 / 6, 3 / 6)
     assert (written["valid"], written["distinct_valid"]) == (3, 2)
     assert (written["uniqueness"], written["novelty"]) == (2 / 3, 1 / 2)
     assert written["mw"]["mean"] == pytest.approx((mw("CCO") + mw("c1ccccc1")) / 2)
@@ -59,6 +59,11 @@ def test_case_restored_reading_equals_evaluates_filters(checked):
     with FilterStage(VALIDITY_FILTERS) as stage:
         evaluated = stage.run([Candidate(name) for name in NAMES])
     assert [(c.passed, c.inchikey) for c in checked["case restored"]] == [(c.passed, c.inchikey) for c in evaluated]
+
+
+def test_strict_validity_is_generates_rdkit_filter(bench):
+    figures = bench.figures(bench.check_names(["sodium chloride", "benzene"])["as written"])
+    assert (figures["validity"], figures["strict"]) == (1.0, 0.5)  # a salt is valid, and not one compound
 
 
 def test_one_reading_when_restoring_case_changes_nothing(bench):
@@ -128,7 +133,7 @@ def test_command_line(bench, tmp_path, capsys):
     train.write_text("CCO\n")
     assert bench.main([str(names), "--train", str(train), "--json", str(out)]) == 0
     row = capsys.readouterr().out.splitlines()[2]
-    assert row.startswith("| names.txt | as written | 3 | 100.0% | 100.0% | 66.7% | 50.0% |")
+    assert row.startswith("| names.txt | as written | 3 | 100.0% | 100.0% | 100.0% | 66.7% | 50.0% |")
     figures = json.loads(out.read_text())  # standard JSON: no NaN
     assert figures["files"][str(names)]["as written"]["novelty"] == 0.5
     with pytest.raises(SystemExit) as stop:
