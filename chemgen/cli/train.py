@@ -93,14 +93,13 @@ def read_corpus(args) -> list[str]:
             smiles.append(record.smiles)
         else:
             names.append(record.name)
-    corpus = None
     if smiles:
         with cluster_client(args.workers, args.scheduler) as client:
             corpus = name_corpus(smiles, names_cache(args.out), workers=args.naming_processes, client=client)
         given = set(names)
         names += [n for n in corpus.names if n not in given]
-        print(f"chemgen: {args.names}: {corpus.summary()}" + (f"; {unreadable:,} records unreadable" if unreadable
-                                                                else ""), file=sys.stderr)
+        unreadable_text = f"; {unreadable:,} records unreadable" if unreadable else ""
+        print(f"chemgen: {args.names}: {corpus.summary()}{unreadable_text}", file=sys.stderr)
     if not names:
         raise ConfigError(f"{args.names}: no usable molecules or names ({len(smiles) + unreadable:,} records read)")
     return names
