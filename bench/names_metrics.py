@@ -23,13 +23,19 @@ it. Per row:
 ``.sdf``, gzipped or not; names go through OPSIN with case restored), or ``moses:train``,
 ``moses:test`` or ``moses:test_scaffolds``, read from the molsets 0.3.1 wheel as
 ``datasets/druglike.py`` reads it (``--moses-wheel``, else $CHEMGEN_MOSES_WHEEL, else
-datasets/downloads/). Several files in one run share the training structures (the 1.58 million
-of ``moses:train`` take about 20 minutes to read on one core).
+datasets/downloads/). Several files in one run share the training structures (the InChIKeys of
+the 1.58 million of ``moses:train`` took 25-32 minutes on the loaded 2-core machine; each file
+of 50,000 names about 5).
+
+50,000 names of the default model at T = 1.0, as ``chemgen evaluate --samples 10000 --seed S``
+draws them for S = 0..4 (one call cannot draw more than 20,480; ``chemgen generate -n 50000
+--filters none --keep-duplicates`` keeps the likeliest 50,000 of about 50,255), then the
+comparison with iupacGPT's published names (iupacGPT2-gen50K.csv, AspirinCode/iupacGPT):
 
     pip download --no-deps --dest datasets/downloads molsets==0.3.1
-    python -c "import chemgen; open('/tmp/chemgen50k.txt', 'w').writelines(s.name + '\\n' for s in
-        chemgen.load().sample(50000, temperature=1.0, random_state=0))"    # what chemgen evaluate samples
-    python bench/names_metrics.py /tmp/chemgen50k.txt iupacGPT2-gen50K.csv --column iupac \\
+    python -c "import chemgen; m = chemgen.load(); f = open('chemgen50k.txt', 'w'); [f.write(s.name + '\\n')
+        for seed in range(5) for s in m.sample(10000, temperature=1.0, random_state=seed)]"
+    python bench/names_metrics.py chemgen50k.txt iupacGPT2-gen50K.csv --column iupac \\
         --train moses:train --reference datasets/druglike/test.txt.gz --json names_metrics.json
     python bench/names_metrics.py names.txt --sample 1000 --seed 0    # a quick look at a random 1,000
 """
